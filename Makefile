@@ -1,0 +1,63 @@
+# minemap: set-up, demo, tests and benchmarks. Everything the project needs is
+# installed here, so a fresh machine needs only `make demo` and `make test`.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-output
+
+# Debian parts: PostGIS for the server store, Chromium for the browser tests.
+POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
+DEBIAN_PACKAGES := postgresql-15-postgis-3 chromium chromium-driver
+
+.PHONY: setup system-deps demo test lint typecheck pytest bench clean
+
+setup: $(STAMP) system-deps
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (minemap needs Python 3.11)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[postgis,web,dask,dev]'
+	touch $(STAMP)
+
+# Installs the Debian packages when one is missing and we run as root; otherwise
+# says what is missing (the tests then fail under CI=true, skip elsewhere).
+system-deps:
+	@missing=""; \
+	[ -f $(POSTGIS_CONTROL) ] || missing="$$missing postgresql-15-postgis-3"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null \
+	      || { apt-get update -qq && apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; }; \
+	  else \
+	    echo "warning: missing Debian packages:$$missing (run make as root to install them)"; \
+	  fi; \
+	fi
+
+demo: setup
+	$(BIN)/minemap demo --out $(DEMO_OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

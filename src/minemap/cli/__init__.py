@@ -1,0 +1,1 @@
+"""The ``minemap`` command: a thin layer over the library, one module per group."""
