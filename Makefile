@@ -12,9 +12,13 @@ DEMO_OUT ?= demo-output
 POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 DEBIAN_PACKAGES := postgresql-15-postgis-3 chromium chromium-driver
 
-.PHONY: setup system-deps demo test lint typecheck pytest bench clean
+# Front-end libraries from npm, served by minemap itself (no CDN).
+VENDOR := src/minemap/api/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
 
-setup: $(STAMP) system-deps
+.PHONY: setup system-deps web-assets demo test lint typecheck pytest bench clean
+
+setup: $(STAMP) system-deps web-assets
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (minemap needs Python 3.11)"; exit 1; }
@@ -41,6 +45,18 @@ system-deps:
 	  fi; \
 	fi
 
+web-assets: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found (needed for the web map's MapLibre GL)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp web/node_modules/maplibre-gl/dist/maplibre-gl.js web/node_modules/maplibre-gl/dist/maplibre-gl.css \
+	   web/node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/
+	cp web/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
+	cp web/node_modules/pmtiles/dist/pmtiles.js $(VENDOR)/pmtiles.js
+	touch $(VENDOR_STAMP)
+
 demo: setup
 	$(BIN)/minemap demo --out $(DEMO_OUT)
 
@@ -60,4 +76,4 @@ bench: setup
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_OUT) $(VENDOR) web/node_modules .pytest_cache .mypy_cache .ruff_cache
