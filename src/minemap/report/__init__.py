@@ -1,0 +1,1 @@
+"""Reports: figures (``figures``), national summaries and the monthly and annual reports."""
