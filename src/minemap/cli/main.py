@@ -18,7 +18,11 @@ from minemap import __version__
 from minemap.errors import MinemapError
 
 # (module under minemap.cli, attribute): every command of the contract in DESIGN.md.
-COMMANDS: list[tuple[str, str]] = []
+COMMANDS: list[tuple[str, str]] = [
+    ("summary", "summary"),
+    ("user", "user"),
+    ("serve", "serve"),
+]
 
 log = logging.getLogger("minemap")
 

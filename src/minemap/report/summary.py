@@ -705,7 +705,9 @@ def victims_by(source: Source, period: Period = ALL_TIME, *, by: str = "group") 
         full = pd.DataFrame({by: list(orders[by])})
         table = full.merge(table, on=by, how="outer").fillna(0)
         table = _order_rows(table, by, orders[by])
-        if by != "group":
+        if by in ("activity", "device_category"):
+            table = table[table["total"] > 0]
+        elif by != "group":
             table = table[(table["total"] > 0) | table[by].ne(UNKNOWN)]
     elif by in ("month", "year"):
         table = table.sort_values(by)
@@ -1083,9 +1085,9 @@ def last_month(source: Source, period: Period = ALL_TIME) -> str | None:
 
 #: Titles of the summary's tables, in the order they are printed.
 TABLE_TITLES: dict[str, str] = {
-    "released_by_month": "Land released by month (m²)",
-    "released_by_district": "Land released by district (m²)",
-    "released_by_organisation": "Land released by organisation (m²)",
+    "released_by_month": "Land released by month",
+    "released_by_district": "Land released by district",
+    "released_by_organisation": "Land released by organisation",
     "devices_by_category": "Devices found and disposed of, by category",
     "devices_by_model": "Devices found, by model",
     "contamination": "Hazards remaining at the end of the period, by type and contamination",
