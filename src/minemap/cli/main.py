@@ -20,8 +20,6 @@ from minemap.errors import MinemapError
 # (module under minemap.cli, attribute): every command of the contract in DESIGN.md.
 COMMANDS: list[tuple[str, str]] = [
     ("summary", "summary"),
-    ("user", "user"),
-    ("serve", "serve"),
 ]
 
 log = logging.getLogger("minemap")
