@@ -243,7 +243,7 @@ def geometry_from_columns(frame: pd.DataFrame, spec: GeometrySpec) -> ColumnGeom
                 if not (_blank(la) and _blank(lo)):
                     if _blank(la) or _blank(lo):
                         missing = spec.lat if _blank(la) else spec.lon
-                        errors[int(row)] = f"field '{missing}': missing coordinate"  # type: ignore[call-overload]
+                        errors[int(row)] = f"{missing}: missing coordinate"  # type: ignore[call-overload]
                         geoms.append(None)
                         continue
                     geom = shapely.Point(parse_degrees(lo), parse_degrees(la))
@@ -262,7 +262,7 @@ def geometry_from_columns(frame: pd.DataFrame, spec: GeometrySpec) -> ColumnGeom
         except (ValueError, IndexError, shapely.errors.GEOSException) as exc:
             column = spec.columns[0] if len(spec.columns) == 1 else "/".join(spec.columns)
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            errors[int(row)] = f"field '{column}': cannot read geometry ({reason})"  # type: ignore[call-overload]
+            errors[int(row)] = f"{column}: cannot read geometry ({reason})"  # type: ignore[call-overload]
             geom = None
         geoms.append(geom)
     return ColumnGeometry(pd.Series(geoms, index=frame.index, dtype=object), crs, spec, errors)

@@ -13,8 +13,9 @@ Columns that map to no field go to the row's ``attributes`` dict under their
 own names; nothing the file said is lost.
 
 What this module does *not* judge is whether a well-read record is acceptable
-(vocabularies, ranges, dates in order, extent): that is
-:mod:`minemap.records.validate`, shared with every other write.
+(vocabularies, ranges, dates in order, geometry validity and repair, extent,
+reprojection to the store CRS): that is :mod:`minemap.records.validate`,
+shared with every other write.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from typing import Any, cast
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
@@ -278,79 +278,6 @@ def guess_kind(columns: list[str]) -> str | None:
     return best if scores[best] >= 2 else None
 
 
-# --- geometry ------------------------------------------------------------------------------------
-
-_POLYGONAL = ("Polygon", "MultiPolygon")
-_LINEAR = ("LineString", "MultiLineString", "LinearRing")
-
-
-def _distinct_vertices(geom: BaseGeometry) -> int:
-    coords = shapely.get_coordinates(geom)
-    return len({(round(x, 9), round(y, 9)) for x, y in coords})
-
-
-def fit_geometry(geom: BaseGeometry | None, target: str) -> tuple[BaseGeometry | None, str, str]:
-    """``geom`` made into ``target`` type: (geometry or None, refusal reason, repair note).
-
-    Refused: no geometry, empty, the wrong family (a point for a polygon
-    kind), a polygon with fewer than three distinct vertices, or an invalid
-    shape whose repair loses its area. A self-intersecting ring is repaired
-    with :func:`shapely.make_valid` and the repair is reported.
-    """
-    if geom is None:
-        return None, "no geometry", ""
-    if geom.is_empty:
-        return None, "empty geometry", ""
-    g: Any = shapely.force_2d(geom)  # Any: shapely's stubs lack the subclass attributes
-    gtype = g.geom_type
-    note = ""
-    if target in _POLYGONAL:
-        if gtype == "GeometryCollection":
-            parts = [g for g in g.geoms if g.geom_type in _POLYGONAL]
-            if not parts:
-                return None, "a GeometryCollection without polygons", ""
-            g = shapely.union_all(parts)
-            gtype = g.geom_type
-        if gtype not in _POLYGONAL:
-            return None, f"a {gtype} where a polygon is needed", ""
-        rings = [g.exterior] if gtype == "Polygon" else [p.exterior for p in g.geoms]
-        if any(_distinct_vertices(r) < 3 for r in rings):
-            return None, "a polygon with fewer than three distinct vertices", ""
-        if not g.is_valid:
-            why = shapely.is_valid_reason(g)
-            fixed = shapely.make_valid(g)
-            if fixed.geom_type == "GeometryCollection":
-                polys = [g for g in fixed.geoms if g.geom_type in _POLYGONAL]
-                fixed = shapely.union_all(polys) if polys else shapely.Polygon()
-            if fixed.is_empty or fixed.area <= 0 or fixed.geom_type not in _POLYGONAL:
-                return None, f"invalid polygon that cannot be repaired ({why})", ""
-            g = fixed
-            note = f"repaired invalid polygon ({why})"
-        if g.area <= 0:
-            return None, "a polygon without area", ""
-        if target == "MultiPolygon" and g.geom_type == "Polygon":
-            g = shapely.MultiPolygon([g])
-        return g, "", note
-    if target in ("LineString", "MultiLineString"):
-        if gtype not in _LINEAR:
-            return None, f"a {gtype} where a line is needed", ""
-        if _distinct_vertices(g) < 2:
-            return None, "a line with fewer than two distinct vertices", ""
-        if target == "MultiLineString" and gtype != "MultiLineString":
-            g = shapely.MultiLineString([shapely.LineString(g.coords)])
-        return g, "", note
-    # points
-    if gtype == "MultiPoint" and len(g.geoms) == 1:
-        g = g.geoms[0]
-        gtype = "Point"
-    if gtype != "Point":
-        return None, f"a {gtype} where a point is needed", ""
-    x, y = g.x, g.y
-    if not (math.isfinite(x) and math.isfinite(y)):
-        return None, "a point with non-finite coordinates", ""
-    return g, "", note
-
-
 # --- the whole table ------------------------------------------------------------------------------
 
 
@@ -473,7 +400,7 @@ def normalise(
                     if mapped_value is not None:
                         parsed = parse_value(f, mapped_value, mapping.date_formats)
             except (ValueError, json.JSONDecodeError) as exc:
-                batch.refuse(rownum, f"field '{col}': {exc}")
+                batch.refuse(rownum, f"{col}: {exc}")
                 continue
             rec[target] = parsed
         for target, default in defaults.items():
@@ -488,7 +415,7 @@ def normalise(
                     raise InputFileError(path, msg) from None
                 rec[target] = value
         if rec.get("workflow") is not None and rec["workflow"] not in WORKFLOW:
-            batch.refuse(rownum, f"field 'workflow': {rec['workflow']!r} is not one of {WORKFLOW}")
+            batch.refuse(rownum, f"workflow: {rec['workflow']!r} is not one of {WORKFLOW}")
         rec["attributes"] = extras or None
         records.append(rec)
     frame = pd.DataFrame.from_records(records, index=raw.index, columns=out_columns)
@@ -521,28 +448,12 @@ def normalise(
     for row in swapped:
         batch.refuse(
             row,
-            f"field '{_geometry_label(geom_columns)}': latitude and longitude swapped "
+            f"{_geometry_label(geom_columns)}: latitude and longitude swapped "
             "(the position is in the area only with them exchanged)",
         )
-    geoms = gpd.GeoSeries(file_geoms.where(file_geoms.notna(), None), crs=geom_crs)
-    fitted: list[BaseGeometry | None] = []
-    geo_col = _geometry_label(geom_columns)
-    for idx, geom in geoms.items():
-        rownum = cast(int, idx)
-        if rownum in batch.refused and geom is None:
-            fitted.append(None)
-            continue
-        shape, reason, note = fit_geometry(geom, kind.geometry)
-        if reason:
-            batch.refuse(rownum, f"field '{geo_col}': {reason}")
-        if note:
-            notes.append(f"row {rownum}: {note}")
-        fitted.append(shape)
-    fitted_series = gpd.GeoSeries(fitted, index=geoms.index, crs=geom_crs)
-    if CRS.from_user_input(geom_crs) != CRS.from_user_input(store_crs):
-        fitted_series = fitted_series.to_crs(store_crs)
-        notes.append(f"reprojected from {geom_crs} to {store_crs}")
-    batch.frame = gpd.GeoDataFrame(frame, geometry=fitted_series, crs=store_crs)
+    # geometry checks, repair and reprojection to the store CRS are the validator's
+    geoms = gpd.GeoSeries(list(file_geoms), index=file_geoms.index, crs=geom_crs)
+    batch.frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=geom_crs)
     return batch
 
 
