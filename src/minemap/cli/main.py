@@ -20,6 +20,8 @@ from minemap.errors import MinemapError
 # (module under minemap.cli, attribute): every command of the contract in DESIGN.md.
 COMMANDS: list[tuple[str, str]] = [
     ("summary", "summary"),
+    ("user", "user"),
+    ("serve", "serve"),
 ]
 
 log = logging.getLogger("minemap")

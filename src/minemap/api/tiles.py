@@ -1,0 +1,160 @@
+"""Raster tiles: the risk map and the hillshade basemap as XYZ PNG tiles (rio-tiler).
+
+A rasterio dataset belongs to the thread that opened it, so readers are kept
+per thread. The hillshade is computed once from the DEM into the
+application's cache folder, then tiled like any other raster.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from rio_tiler.colormap import cmap
+from rio_tiler.errors import TileOutsideBounds
+from rio_tiler.io import Reader
+
+# Risk classes of the legend: upper bound of calibrated probability, colour, label key.
+RISK_STOPS: tuple[tuple[float, str, str], ...] = (
+    (0.05, "#fff7bc", "risk_very_low"),
+    (0.15, "#fec44f", "risk_low"),
+    (0.35, "#fe9929", "risk_medium"),
+    (0.60, "#d95f0e", "risk_high"),
+    (1.00, "#993404", "risk_very_high"),
+)
+
+_local = threading.local()
+
+
+def _reader(path: Path) -> Reader:
+    readers: dict[Path, Reader] = getattr(_local, "readers", None) or {}
+    _local.readers = readers
+    reader = readers.get(path)
+    if reader is None:
+        reader = Reader(str(path))
+        readers[path] = reader
+    return reader
+
+
+def _risk_colormap() -> dict[int, tuple[int, int, int, int]]:
+    """Probability scaled to 0..255 -> colour; transparent where the risk is negligible."""
+    base = cmap.get("ylorrd")
+    out: dict[int, tuple[int, int, int, int]] = {}
+    for i in range(256):
+        r, g, b, _ = (int(v) for v in base[i])  # type: ignore[arg-type]
+        # near-zero risk stays see-through so the basemap shows; then opaque quickly
+        alpha = int(min(235, 40 + i * 3)) if i > 2 else 0
+        out[i] = (r, g, b, alpha)
+    return out
+
+
+RISK_COLORMAP = _risk_colormap()
+
+
+def _blank_png() -> bytes:
+    from rio_tiler.models import ImageData
+
+    empty = np.ma.masked_all((1, 256, 256), dtype="uint8")
+    return ImageData(empty).render(img_format="PNG", add_mask=True)
+
+
+BLANK_PNG = _blank_png()
+
+
+def risk_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
+    """A risk tile (PNG) or None outside the map."""
+    reader = _reader(path)
+    try:
+        img = reader.tile(x, y, z, indexes=1, resampling_method="nearest")
+    except TileOutsideBounds:
+        return None
+    img.rescale(((0.0, 1.0),))
+    data: bytes = img.render(img_format="PNG", colormap=RISK_COLORMAP)
+    return data
+
+
+def risk_at(path: Path, lon: float, lat: float) -> float | None:
+    """Risk at a WGS84 point, or None outside the map or on nodata."""
+    from rio_tiler.errors import PointOutsideBounds
+
+    try:
+        point = _reader(path).point(lon, lat, indexes=1)
+    except PointOutsideBounds:
+        return None
+    value = point.data[0]
+    if np.ma.is_masked(value) or bool(np.ma.getmaskarray(point.array)[0]):
+        return None
+    return float(value)
+
+
+def hillshade(
+    dem: np.ndarray, cell: float, azimuth: float = 315.0, altitude: float = 45.0
+) -> np.ndarray:
+    """Hillshade 1..255 of a DEM (0 where the DEM is missing), by Horn's slope and aspect."""
+    z = np.where(np.isfinite(dem), dem, np.nan).astype("float64")
+    filled = np.where(np.isnan(z), np.nanmean(z) if np.isfinite(z).any() else 0.0, z)
+    dzdy, dzdx = np.gradient(filled, cell)
+    slope = np.arctan(np.hypot(dzdx, dzdy))
+    aspect = np.arctan2(-dzdx, dzdy)
+    az = np.deg2rad(360.0 - azimuth + 90.0)
+    alt = np.deg2rad(altitude)
+    shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
+    out = np.clip(shade, 0, 1) * 254 + 1
+    out[np.isnan(z)] = 0
+    return out.astype("uint8")
+
+
+_hillshade_lock = threading.Lock()
+
+
+def hillshade_file(dem_path: Path, cache_dir: Path) -> Path:
+    """The hillshade GeoTIFF of ``dem_path`` in ``cache_dir``, computed on first use."""
+    out = cache_dir / f"hillshade-{dem_path.stem}-{int(dem_path.stat().st_mtime)}.tif"
+    with _hillshade_lock:
+        if out.exists():
+            return out
+        with rasterio.open(dem_path) as src:
+            dem = src.read(1, masked=True).filled(np.nan).astype("float64")
+            profile: dict[str, Any] = dict(src.profile)
+            cell = abs(src.transform.a)
+        shade = hillshade(dem, cell)
+        profile.update(
+            driver="GTiff",
+            dtype="uint8",
+            count=1,
+            nodata=0,
+            compress="deflate",
+            tiled=True,
+            blockxsize=256,
+            blockysize=256,
+        )
+        tmp = out.with_suffix(".part.tif")
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(shade, 1)
+            dst.build_overviews([2, 4, 8, 16], rasterio.enums.Resampling.average)
+        tmp.replace(out)
+    return out
+
+
+def hillshade_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
+    """A grey hillshade tile, dark where shaded, transparent where lit, or None outside."""
+    reader = _reader(path)
+    try:
+        img = reader.tile(x, y, z, indexes=1, resampling_method="bilinear")
+    except TileOutsideBounds:
+        return None
+    shade = img.array[0].astype("float32")
+    mask = np.ma.getmaskarray(img.array[0]) | (shade.filled(0) == 0)
+    # Shadows as semi-transparent dark grey over a paper-coloured page.
+    alpha = np.clip((200 - shade.filled(200)) * 1.1, 0, 170).astype("uint8")
+    alpha[mask] = 0
+    rgba = np.zeros((4, *alpha.shape), dtype="uint8")
+    rgba[0:3] = 60
+    rgba[3] = alpha
+    from rio_tiler.utils import render
+
+    data: bytes = render(rgba[0:3], mask=rgba[3], img_format="PNG")
+    return data
