@@ -150,18 +150,35 @@ def check_links(store: Store, kind: Kind, batch: Batch) -> None:
                 batch.refuse(cast(int, row), reason)
 
 
-def check_rules(store: Store, kind: Kind, batch: Batch) -> None:
-    """Validate the rows not yet refused with :func:`minemap.records.validate.validate_frame`.
+def check_rows(store: Store, kind: Kind, batch: Batch, *, ignore_ref: set[int]) -> None:
+    """Validate the rows not yet refused: fields, geometry, extent, links and refs.
 
+    Uses the store's own check (the validator of :mod:`minemap.records.validate`
+    plus links and refs against the stored records) when the engine has one.
     Refused rows are marked in ``batch``; repairs become notes; the frame becomes
-    the validator's canonical rows (geometry repaired and in the store CRS).
+    the canonical rows (geometry repaired and in the store CRS, links resolved).
+    Rows in ``ignore_ref`` are checked without their ``ref`` (they duplicate a
+    stored record by ref and are skipped or merged, not inserted).
     """
     candidates = batch.good
-    result = validate_frame(kind.name, candidates, crs=store.crs, extent=store.extent)
+    refs = candidates["ref"].copy() if "ref" in candidates.columns else None
+    if ignore_ref and refs is not None:
+        candidates = candidates.copy()
+        candidates.loc[candidates.index.isin(list(ignore_ref)), "ref"] = None
+    check = getattr(store, "check", None)
+    if check is not None:
+        result = check(kind.name, candidates)
+    else:
+        result = validate_frame(kind.name, candidates, crs=store.crs, extent=store.extent)
     for rec in result.rejects.itertuples(index=False):
         batch.refuse(cast(int, rec.row), str(rec.reason))
-    batch.notes.extend(str(r) for r in result.repairs)
-    batch.frame = result.valid
+    batch.notes.extend(str(r) for r in result.repairs if r.field != "attributes")
+    valid = result.valid
+    if refs is not None and len(valid):
+        valid["ref"] = refs.reindex(valid.index)
+    batch.frame = valid
+    if check is None:
+        check_links(store, kind, batch)
 
 
 # --- the rejects file -------------------------------------------------------------------------
@@ -262,8 +279,8 @@ def import_file(
         defaults=dict(defaults or {}),
         crs=crs,
     )
-    check_rules(store, k, batch)
-    check_links(store, k, batch)
+    ref_dups = _ref_duplicates(store, k, batch) if on_duplicate != "keep" else set()
+    check_rows(store, k, batch, ignore_ref=ref_dups)
     report = ImportReport(
         k.name,
         path,
@@ -316,7 +333,7 @@ def import_file(
                     k.name, _insert_frame(batch, to_insert), user=user
                 )
             except ValidationError as exc:
-                raise _with_file_row(exc, path, to_insert) from None
+                raise _with_file_row(exc, path) from None
         for record_id, version, changes, row in updates:
             store.update(
                 k.name,
@@ -330,11 +347,25 @@ def import_file(
     return report
 
 
-def _with_file_row(exc: ValidationError, path: Path, rows: list[int]) -> InputFileError:
-    """The store's refusal named by the file's row number rather than the batch position."""
-    row = rows[exc.row] if exc.row is not None and 0 <= exc.row < len(rows) else None
-    where = f"field '{exc.field}': " if exc.field else ""
+def _with_file_row(exc: ValidationError, path: Path) -> InputFileError:
+    """The store's refusal, named by the file's row (frames are indexed by file row)."""
+    row = exc.row if isinstance(exc.row, int) else None
+    where = f"{exc.field}: " if exc.field else ""
     return InputFileError(path, f"{where}{exc.reason}; nothing imported", row=row)
+
+
+def _ref_duplicates(store: Store, kind: Kind, batch: Batch) -> set[int]:
+    """Rows whose ref is already stored or given by an earlier row."""
+    good = batch.good
+    if "ref" not in good.columns:
+        return set()
+    refs = good["ref"].dropna().astype(str)
+    if not len(refs):
+        return set()
+    stored = _refs_of(store, kind.name)
+    return {cast(int, r) for r, ref in refs.items() if ref in stored} | {
+        cast(int, r) for r in refs[refs.duplicated(keep="first")].index
+    }
 
 
 def _existing(

@@ -81,6 +81,9 @@ SHORT_NAMES: dict[str, str] = {
 
 SHAPEFILE_NAME_LENGTH = 10
 
+#: Columns an export adds for reading convenience, by kind; an import recognises and drops them.
+DERIVED: dict[str, tuple[str, ...]] = {"accidents": ("killed", "injured", "outcome")}
+
 
 def kind_targets(kind: Kind) -> list[str]:
     """Every column name a file of ``kind`` may carry (links under their ``_ref`` names)."""

@@ -45,6 +45,7 @@ from minemap.io.coords import (
 )
 from minemap.io.coords import column_key as _key
 from minemap.io.mapping import (
+    DERIVED,
     SHORT_NAMES,
     FieldMapping,
     fold_value,
@@ -243,10 +244,14 @@ def resolve_columns(
     short = {_key(SHORT_NAMES[t]): t for t in targets if t in SHORT_NAMES}
     out: dict[str, str] = {}
     taken: dict[str, str] = {}
+    derived = {_key(d) for d in DERIVED.get(kind.name, ())}
     for col in columns:
         if col in geometry_columns or col == "geometry":
             continue
         key = _key(col)
+        if key in derived and key not in mapping.columns:
+            out[col] = "-"
+            continue
         target = mapping.columns.get(key)
         if target is None:
             target = mapping.columns.get(kobo_key(col))

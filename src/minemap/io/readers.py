@@ -190,11 +190,48 @@ def _read_vector(path: Path, fmt: str, layer: str | None, prefer: str | None) ->
         raise InputFileError(path, msg)
     else:
         frame = _read_layer(path, source, chosen)
+    if fmt == "kml":
+        frame = _drop_kml_bookkeeping(frame)
     crs = frame.crs.to_string() if frame.crs is not None else None
     encoding = None
     if fmt == "shp":
         encoding = pyogrio.read_info(source, layer=chosen).get("encoding")
     return RawTable(path, fmt, frame, crs=crs, encoding=encoding, layer=chosen, notes=notes)
+
+
+#: Columns GDAL's LIBKML driver adds to every layer, with the values meaning "not set".
+_KML_BOOKKEEPING: dict[str, tuple[object, ...]] = {
+    "id": (None, ""),
+    "timestamp": (),
+    "begin": (),
+    "end": (),
+    "altitudeMode": (None, ""),
+    "tessellate": (-1, 0),
+    "extrude": (0, -1),
+    "visibility": (-1, 1),
+    "drawOrder": (),
+    "icon": (None, ""),
+}
+
+
+def _drop_kml_bookkeeping(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Leave out LIBKML's own columns when they say nothing, and minemap's derived labels.
+
+    A KML written by minemap names each placemark by its ``ref`` and describes
+    it from its fields: ``Name`` and ``description`` repeat what the
+    ExtendedData holds, so they are dropped when ``Name`` equals ``ref``.
+    """
+    drop = []
+    for col, unset in _KML_BOOKKEEPING.items():
+        if col not in frame.columns:
+            continue
+        values = frame[col]
+        if values.isna().all() or values.isin(unset).all():
+            drop.append(col)
+    minemap_kml = "ref" in frame.columns and "Name" in frame.columns
+    if minemap_kml and (frame["Name"].astype(str) == frame["ref"].astype(str)).all():
+        drop += ["Name", "description"]
+    return frame.drop(columns=[c for c in drop if c in frame.columns])
 
 
 def _read_layer(path: Path, source: str, layer: str) -> gpd.GeoDataFrame:
