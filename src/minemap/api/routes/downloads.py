@@ -44,10 +44,13 @@ def export(
     from minemap.io.export import export_records
 
     spec = get_kind(kind)
-    personal = bool(spec.personal_fields) and user.may("personal")
+    # personal fields row by row: an editor keeps them on its own organisation's records
+    personal = user.may("personal") or (
+        user.may_see_personal if bool(spec.personal_fields) and user.organisation_id else False
+    )
     folder = FilePath(tempfile.mkdtemp(prefix="minemap-export-"))
     out = folder / f"{spec.name}.{fmt}"
-    export_records(store, spec.name, out, fmt=fmt, include_personal=personal)
+    export_records(store, spec.name, fmt, out, personal=personal)
     data = out.read_bytes()
     return Response(
         data,

@@ -143,14 +143,13 @@ def explain(
     with rasterio.open(path) as src:
         crs = src.crs.to_string()
     x, y = geo.transformer(geo.WGS84, crs).transform(lon, lat)
-    from minemap.risk.build import explain_cell
+    from minemap.risk.mapfolder import explain_cell
 
     try:
-        result = explain_cell(state.map_dir, x, y)
+        result = explain_cell(path.parent, x, y, top=5)
     except NotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    body = geo.plain(result if isinstance(result, dict) else getattr(result, "__dict__", result))
-    return JSONResponse({"lon": lon, "lat": lat, "x": x, "y": y, **body})
+    return JSONResponse({"lon": lon, "lat": lat, **geo.plain(result.as_dict())})
 
 
 # --- the offline basemap ------------------------------------------------------------------

@@ -6,7 +6,8 @@ and leaves the audit entry. Changes carry the version the client read
 (``If-Match`` header or a ``version`` field): a stale one gets 409.
 """
 
-from __future__ import annotations
+# No "from __future__ import annotations": FastAPI must see the per-kind body
+# models, which are local variables, as real annotations.
 
 import json
 from typing import Annotated, Any
