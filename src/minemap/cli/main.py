@@ -22,6 +22,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("summary", "summary"),
     ("user", "user"),
     ("serve", "serve"),
+    ("importer", "import_command"),
+    ("export", "export_command"),
+    ("records", "records"),
 ]
 
 log = logging.getLogger("minemap")
