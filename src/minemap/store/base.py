@@ -41,7 +41,11 @@ class Store(abc.ABC):
     """A national records store."""
 
     url: str
-    crs: str
+
+    @property
+    @abc.abstractmethod
+    def crs(self) -> str:
+        """The store's metric CRS, e.g. ``EPSG:32638``; geometries are kept in it."""
 
     # --- lifecycle -------------------------------------------------------------
     @abc.abstractmethod
