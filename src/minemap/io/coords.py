@@ -215,7 +215,11 @@ def parse_odk(value: str) -> BaseGeometry:
 
 def _mgrs_to_lonlat(converter: Any, value: str) -> tuple[float, float]:
     text = re.sub(r"\s+", "", str(value)).upper()
-    lat, lon = converter.toLatLon(text)
+    try:
+        lat, lon = converter.toLatLon(text)
+    except Exception:  # mgrs raises its own MGRSError for a malformed reference
+        msg = f"{value!r} is not an MGRS grid reference"
+        raise ValueError(msg) from None
     return float(lon), float(lat)
 
 

@@ -262,6 +262,9 @@ def resolve_columns(
         if target is None:
             out[col] = "-" if key in _STORE_MANAGED else f"attributes:{col}"
             continue
+        if target == "attributes" and key != "attributes":
+            out[col] = f"attributes:{col}"  # mapped on purpose to the kept extras
+            continue
         if target in taken and target != "attributes":
             msg = f"columns {taken[target]!r} and {col!r} both map to field {target!r}"
             raise InputFileError("", msg)
