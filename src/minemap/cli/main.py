@@ -19,6 +19,7 @@ from minemap.errors import MinemapError
 
 # (module under minemap.cli, attribute): every command of the contract in DESIGN.md.
 COMMANDS: list[tuple[str, str]] = [
+    ("db", "db"),
     ("summary", "summary"),
     ("user", "user"),
     ("serve", "serve"),
