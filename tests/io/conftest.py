@@ -52,7 +52,9 @@ def hazards_wgs84() -> gpd.GeoDataFrame:
     )
 
 
-def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", sep: str = ",") -> Path:
+def write_csv(
+    path: Path, rows: list[list[str]], *, encoding: str = "utf-8", sep: str = ","
+) -> Path:
     text = "\n".join(sep.join(r) for r in rows) + "\n"
     path.write_bytes(text.encode(encoding))
     return path

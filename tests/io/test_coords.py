@@ -18,7 +18,9 @@ from minemap.io.coords import (
 
 
 def test_latlon_columns_with_decimal_comma_and_dms() -> None:
-    frame = pd.DataFrame({"Lat": ["39,8", "39°48'00\"N"], "Long": ["46.8", "46°48'E"]}, index=[1, 2])
+    frame = pd.DataFrame(
+        {"Lat": ["39,8", "39°48'00\"N"], "Long": ["46.8", "46°48'E"]}, index=[1, 2]
+    )
     spec = find_geometry_columns(frame)
     assert (spec.lat, spec.lon) == ("Lat", "Long")
     built = geometry_from_columns(frame, spec)

@@ -52,6 +52,9 @@ MGRS_NAMES = ("mgrs", "mgrs_ref", "mgrs_reference", "grid_ref", "grid_reference"
 _NUMBER = r"[-+]?\d+(?:[.,]\d+)?"
 _ODK_POINT = rf"{_NUMBER}\s+{_NUMBER}(?:\s+{_NUMBER}){{0,2}}"
 _ODK_RE = re.compile(rf"^\s*{_ODK_POINT}(?:\s*;\s*{_ODK_POINT})*\s*;?\s*$")
+_MGRS_RE = re.compile(
+    r"^\s*\d{1,2}\s*[C-HJ-NP-X]\s*[A-HJ-NP-Z]{2}\s*(\d{2}|\d{4}|\d{6}|\d{8}|\d{10}|\d+\s+\d+)\s*$"
+)
 _DMS_RE = re.compile(
     r"^\s*([NSEWnsewСЮВЗ])?\s*(\d+(?:[.,]\d+)?)\s*[°º:\s]\s*(?:(\d+(?:[.,]\d+)?)\s*['′:\s]\s*)?"
     r"(?:(\d+(?:[.,]\d+)?)\s*(?:\"|″|''|)\s*)?([NSEWnsewСЮВЗ])?\s*$"
@@ -153,6 +156,9 @@ def find_geometry_columns(frame: pd.DataFrame, hint: GeometrySpec | None = None)
         values = values[values.str.strip() != ""]
         if len(values) and values.map(lambda v: bool(_ODK_RE.match(v))).all():
             spec.odk = str(col)
+            return spec
+        if len(values) and values.map(lambda v: bool(_MGRS_RE.match(v))).all():
+            spec.mgrs = str(col)
             return spec
     x, y = pick(("x", "easting", "east")), pick(("y", "northing", "north"))
     if x is not None and y is not None:

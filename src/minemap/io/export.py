@@ -345,6 +345,12 @@ def export_records(
         raise ConfigError(msg)
     want_personal = personal if isinstance(personal, bool) else True
     records = store.read(k.name, with_refs=True, include_personal=want_personal)
+    if "organisation_ref" not in records.columns and "organisation_id" in records.columns:
+        orgs = store.read("organisations")
+        refs = dict(zip(orgs["id"], orgs["ref"], strict=True)) if len(orgs) else {}
+        records["organisation_ref"] = [
+            None if _blank(i) else refs.get(int(i)) for i in records["organisation_id"]
+        ]
     victims = store.read("victims") if k.name == "accidents" else None
     frame = export_frame(k.name, records, personal=personal, victims=victims)
     report = write_records(frame, k.name, fmt, out)

@@ -185,9 +185,10 @@ def check_rows(store: Store, kind: Kind, batch: Batch, *, ignore_ref: set[int]) 
 
 
 def _raw_for_rejects(batch: Batch) -> pd.DataFrame:
-    raw = batch.raw.copy()
+    raw = pd.DataFrame(batch.raw)  # a plain frame: the geometry column becomes WKT text
     if "geometry" in raw.columns:
-        raw["geometry"] = [g.wkt if g is not None else "" for g in raw["geometry"]]
+        wkt = [g.wkt if g is not None else "" for g in raw["geometry"]]
+        raw = raw.drop(columns="geometry").assign(geometry=wkt)
     return raw
 
 
@@ -299,7 +300,8 @@ def import_file(
     report.duplicates = find_duplicates(
         k, good, existing, tolerance=tolerance, min_overlap=min_overlap
     )
-    updates: list[tuple[int, int, dict[str, Any], int]] = []  # id, version, changes, row
+    # stored record id -> (the record as read, changes folded from every merged row, rows)
+    merged_records: dict[int, tuple[dict[Any, Any], dict[str, Any], list[int]]] = {}
     if on_duplicate != "keep":
         for dup in report.duplicates:
             if on_duplicate == "skip":
@@ -316,12 +318,15 @@ def import_file(
             else:
                 assert existing is not None
                 assert dup.other_id is not None
-                record = existing.loc[existing["id"] == dup.other_id].iloc[0].to_dict()
+                if dup.other_id not in merged_records:
+                    stored = existing.loc[existing["id"] == dup.other_id].iloc[0].to_dict()
+                    merged_records[dup.other_id] = (stored, {}, [])
+                record, changes, rows = merged_records[dup.other_id]
                 # links are not merged into stored records: they are the store's own ids
                 own = [c for c in fields if not c.endswith("_ref")]
-                changes, _ = merge_into(record, row_values, own)
-                if changes:
-                    updates.append((dup.other_id, int(record["version"]), changes, dup.row))
+                new, _ = merge_into({**record, **changes}, row_values, own)
+                changes.update(new)
+                rows.append(dup.row)
             report.merged[dup.row] = f"merged: {dup.describe()}"
         good = batch.frame.loc[[r for r in good.index if r not in report.listed]]
 
@@ -334,14 +339,16 @@ def import_file(
                 )
             except ValidationError as exc:
                 raise _with_file_row(exc, path) from None
-        for record_id, version, changes, row in updates:
+        for record_id, (record, changes, rows) in merged_records.items():
+            if not changes:
+                continue
             store.update(
                 k.name,
                 record_id,
                 changes,
-                expected_version=version,
+                expected_version=int(record["version"]),
                 user=user,
-                reason=f"merged from {path.name} row {row}",
+                reason=f"merged from {path.name} row(s) {', '.join(map(str, rows))}",
             )
     assert report.imported + len(report.listed) == report.rows_read
     return report
