@@ -234,7 +234,8 @@ def _write_shp(frame: pd.DataFrame, kind: str, path: Path, notes: list[str]) -> 
     if not isinstance(frame, gpd.GeoDataFrame):
         msg = f"{kind} have no geometry; a shapefile needs one (use csv or xlsx)"
         raise ConfigError(msg)
-    frame = _dates_as(frame, kind, "datetime")
+    # dBASE dates go through GDAL as timestamps it cannot store: ISO text reads back exactly
+    frame = _dates_as(frame, kind, "text")
     names = shapefile_names([str(c) for c in frame.columns if c != frame.geometry.name])
     long_text = [
         str(r)

@@ -111,14 +111,19 @@ def kml_document(frame: gpd.GeoDataFrame, kind: str, *, name: str | None = None)
         pm = ET.SubElement(folder, "Placemark")
         ET.SubElement(pm, "name").text = _text(rec.get("ref")) or ""
         parts = [f"{f.replace('_', ' ')}: {_text(rec[f])}" for f in summary if _text(rec[f])]
-        ET.SubElement(pm, "description").text = "; ".join(parts)
+        # the summary is the Snippet (under the name in Google Earth's list); <description>
+        # is the record's own description, which KML readers take as a field of that name
+        ET.SubElement(pm, "Snippet").text = "; ".join(parts)
+        own = _text(rec.get("description")) if "description" in fields else None
+        if own:
+            ET.SubElement(pm, "description").text = own
         category = _text(rec.get(style.field)) if style.field else None
         sid = style_ids.get(category or "default", style_ids["default"])
         ET.SubElement(pm, "styleUrl").text = "#" + sid
         data = ET.SubElement(pm, "ExtendedData")
         for f in fields:
             text = _text(rec[f])
-            if text is None:
+            if text is None or f == "description":
                 continue
             d = ET.SubElement(data, "Data", name=str(f))
             ET.SubElement(d, "value").text = text

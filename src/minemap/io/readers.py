@@ -211,15 +211,16 @@ _KML_BOOKKEEPING: dict[str, tuple[object, ...]] = {
     "visibility": (-1, 1),
     "drawOrder": (),
     "icon": (None, ""),
+    "description": (None, ""),
+    "snippet": (),
 }
 
 
 def _drop_kml_bookkeeping(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Leave out LIBKML's own columns when they say nothing, and minemap's derived labels.
 
-    A KML written by minemap names each placemark by its ``ref`` and describes
-    it from its fields: ``Name`` and ``description`` repeat what the
-    ExtendedData holds, so they are dropped when ``Name`` equals ``ref``.
+    A KML written by minemap names each placemark by its ``ref``: ``Name``
+    repeats the ExtendedData's ``ref`` and is dropped when it equals it.
     """
     drop = []
     for col, unset in _KML_BOOKKEEPING.items():
@@ -230,7 +231,7 @@ def _drop_kml_bookkeeping(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             drop.append(col)
     minemap_kml = "ref" in frame.columns and "Name" in frame.columns
     if minemap_kml and (frame["Name"].astype(str) == frame["ref"].astype(str)).all():
-        drop += ["Name", "description"]
+        drop.append("Name")
     return frame.drop(columns=[c for c in drop if c in frame.columns])
 
 
