@@ -21,11 +21,13 @@ from minemap.errors import MinemapError
 COMMANDS: list[tuple[str, str]] = [
     ("db", "db"),
     ("summary", "summary"),
+    ("report", "report"),
     ("user", "user"),
     ("serve", "serve"),
     ("importer", "import_command"),
     ("export", "export_command"),
     ("records", "records"),
+    ("hazard_map", "hazard_map"),
 ]
 
 log = logging.getLogger("minemap")

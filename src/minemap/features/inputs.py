@@ -84,19 +84,23 @@ def minefield_record_shapes(layers: Layers) -> list[BaseGeometry]:
     """Shapes of the handed-over minefield records.
 
     Records are digitised (reference point plus bearing/distance legs) by
-    :mod:`minemap.io` when it offers a digitiser; otherwise the reference
-    points stand for the records.
+    :func:`minemap.io.digitise.digitise`; a record whose traverse makes no
+    shape (no legs, a broken traverse) is kept as its reference point.
     """
     records = layers.get("minefield_records")
-    if records.empty:
+    if records.empty or not isinstance(records, gpd.GeoDataFrame):
         return []
-    try:
-        from minemap.io.digitise import digitise_frames
-    except ImportError:
-        return _geoms(records)
     legs = layers.get("minefield_legs")
-    shapes = digitise_frames(records, legs)
-    return _geoms(shapes)
+    if legs.empty or "record_ref" not in legs.columns:
+        return _geoms(records)
+    from minemap.io.digitise import digitise
+
+    result = digitise(records, legs, crs=layers.crs)
+    for ref, why in result.problems.items():
+        log.info("minefield record %s kept as its reference point: %s", ref, why)
+    done = set(result.shapes["record_ref"].astype(str))
+    rest = records[~records["ref"].astype(str).isin(done)]
+    return [*_geoms(result.shapes), *_geoms(rest)]
 
 
 def rasterise_inputs(layers: Layers, grid: Grid) -> dict[str, np.ndarray]:

@@ -1,0 +1,136 @@
+"""Labels of the hazard map: what survey and clearance found, cell by cell.
+
+Each cell of the grid gets one of three labels:
+
+* **1, positive**: a device was found in the cell; or the cell lies in an
+  open confirmed hazardous area (CHA) within :attr:`LabelRules.cha_radius_m`
+  of the direct evidence that confirmed it (a find or an accident in or near
+  it). A CHA is drawn around its evidence with a margin, and land-release
+  experience is that most of a CHA's area proves clean (FACTS.md: fewer than
+  5% of suspected land holds mines), so only the cells near the evidence are
+  taken as mined; the rest of the CHA stays *unknown*.
+* **0, negative**: the cell's centre lies in land released by cancellation
+  (NTS), reduction (TS) or clearance, and no device was found within
+  :attr:`LabelRules.find_margin_m` of it. A cleared polygon in which devices
+  were found is negative away from the finds; around them it stays unknown.
+* **-1, unknown**: everything else, which is nearly all the land. Unknown is
+  never read as negative.
+
+How the model learns from positives and unlabelled cells: the build hands the
+model library (:mod:`minemap.risk.model`) the labelled cells and a random
+sample of unknown cells marked -1. The library never scores an unknown cell
+as a negative; its recipes either learn from labelled cells only or add the
+unknown sample as weighted *background* (presence-background learning), and
+its inner spatial cross-validation, scored on labelled cells only, decides.
+The hazard-map build asks for background recipes by default
+(:data:`minemap.risk.build.HAZARD_CANDIDATES`) because the surveyed land is
+not a random sample of the region: without background the model never sees
+the hinterland nobody surveyed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from minemap.features.inputs import open_hazards
+from minemap.features.kernels import capped_distance
+from minemap.grid import rasterize as rz
+from minemap.grid.grid import Grid
+from minemap.grid.layers import Layers
+
+POSITIVE, NEGATIVE, UNKNOWN = 1, 0, -1
+
+
+@dataclass(frozen=True)
+class LabelRules:
+    """Distances (metres) that turn records into cell labels."""
+
+    #: CHA cells within this distance of a find or accident are positive.
+    cha_radius_m: float = 100.0
+    #: Released cells within this distance of a find are not negatives.
+    find_margin_m: float = 100.0
+
+
+@dataclass
+class Labels:
+    """The label grid (int8: 1, 0, -1) and how each label came about."""
+
+    grid: np.ndarray
+    counts: dict[str, int]
+
+    @property
+    def positives(self) -> int:
+        return int((self.grid == POSITIVE).sum())
+
+    @property
+    def negatives(self) -> int:
+        return int((self.grid == NEGATIVE).sum())
+
+
+def _released(layers: Layers, grid: Grid, method: str) -> np.ndarray:
+    releases = layers.get("releases")
+    if releases.empty or "method" not in releases.columns:
+        return np.zeros(grid.shape, dtype=bool)
+    chosen = releases[releases["method"].astype("string").str.lower().eq(method).fillna(False)]
+    return rz.burn(grid, list(chosen.geometry))
+
+
+def make_labels(
+    layers: Layers,
+    grid: Grid,
+    *,
+    finds: np.ndarray | None = None,
+    accidents: np.ndarray | None = None,
+    rules: LabelRules | None = None,
+) -> Labels:
+    """Label every cell of ``grid`` from the records in ``layers``.
+
+    ``finds`` and ``accidents`` are per-cell counts (as rasterised for the
+    features) and are counted again from the layers when not given. Cells
+    outside the region are unknown.
+    """
+    rules = rules or LabelRules()
+    cell = grid.cell_size
+    if finds is None:
+        finds = rz.count_points(grid, list(layers.get("finds").geometry))
+    if accidents is None:
+        accidents = rz.count_points(grid, list(layers.get("accidents").geometry))
+    has_find = finds > 0
+    evidence = has_find | (accidents > 0)
+
+    # cap just above the radius: the transform answers "within r?" and nothing more
+    near_evidence = capped_distance(evidence, cell, rules.cha_radius_m + cell) <= rules.cha_radius_m
+    near_find = capped_distance(has_find, cell, rules.find_margin_m + cell) <= rules.find_margin_m
+    cha = rz.burn(grid, list(open_hazards(layers, "CHA").geometry))
+    cha_positive = cha & near_evidence & ~has_find
+
+    released = {m: _released(layers, grid, m) for m in ("cancelled", "reduced", "cleared")}
+    any_release = released["cancelled"] | released["reduced"] | released["cleared"]
+
+    out = np.full(grid.shape, UNKNOWN, dtype=np.int8)
+    negative = any_release & ~near_find
+    out[negative] = NEGATIVE
+    out[cha_positive] = POSITIVE
+    out[has_find] = POSITIVE
+    out[~grid.mask] = UNKNOWN
+
+    inside = grid.mask
+    counts = {
+        "positive": int((out == POSITIVE).sum()),
+        "positive_find_cells": int((has_find & inside).sum()),
+        "positive_cha_near_evidence": int((cha_positive & inside).sum()),
+        "negative": int((out == NEGATIVE).sum()),
+        **{
+            f"negative_{m}": int((mask & negative & inside & (out == NEGATIVE)).sum())
+            for m, mask in released.items()
+        },
+        "released_near_find_unknown": int(
+            (any_release & near_find & inside & (out == UNKNOWN)).sum()
+        ),
+        "cha_unknown": int((cha & inside & (out == UNKNOWN)).sum()),
+        "unknown": int(((out == UNKNOWN) & inside).sum()),
+        "cells_in_region": int(inside.sum()),
+    }
+    return Labels(out, counts)
