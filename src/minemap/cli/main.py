@@ -28,6 +28,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("export", "export_command"),
     ("records", "records"),
     ("hazard_map", "hazard_map"),
+    ("model", "model"),
+    ("plan", "plan"),
 ]
 
 log = logging.getLogger("minemap")
