@@ -266,3 +266,16 @@ def test_summary_json(records: s.Records, tmp_path: Path) -> None:
     assert data["period"] == {"from": None, "to": "2024-04-30"}
     assert len(data["tables"]["hotspots"]) == 1  # AD-1..AD-3 within 3 km and 2 years
     assert data["tables"]["settlements_without_eore"][0]["last_eore"] == "2022-05-01"
+
+
+def test_summary_from_a_store_equals_summary_from_frames(store: s.Store) -> None:
+    """Read back from a real store (each engine), the figures are the hand-made ones."""
+    from tests.report.world import fill_store
+
+    fill_store(store)
+    for period in (s.ALL_TIME, s.Period.month("2024-03"), s.Period.year(2023)):
+        from_store = s.national_summary(store, period)
+        from_frames = s.national_summary(s.Records.from_frames(small_world()), period)
+        assert from_store.figures == from_frames.figures
+        for name, table in from_frames.tables.items():
+            assert s.frame_records(from_store.tables[name]) == s.frame_records(table), name

@@ -28,6 +28,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import MultiPolygon, Point, box
 
+from minemap.store.base import Store
+
 X0, Y0 = 600_000.0, 4_400_000.0
 CRS = "EPSG:32638"
 
@@ -211,3 +213,28 @@ def small_world() -> dict[str, pd.DataFrame]:
         "victims": victims,
         "eore_sessions": eore,
     }
+
+
+def _with_refs(kind: str, frame: pd.DataFrame, world: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The frame with its links as ``<x>_ref`` (the store resolves them) and no ids."""
+    from minemap.records.schema import SYSTEM_FIELDS, get_kind
+
+    out = frame.copy()
+    for f in (*get_kind(kind).links, *(sf for sf in SYSTEM_FIELDS if sf.type == "link")):
+        if f.name not in out.columns:
+            continue
+        target = world[str(f.link)]
+        refs = dict(zip(target["id"], target["ref"], strict=True))
+        out[f.file_name] = [refs.get(int(i)) if pd.notna(i) else None for i in out[f.name]]
+        out = out.drop(columns=f.name)
+    return out.drop(columns="id")
+
+
+def fill_store(store: Store) -> None:
+    """Insert the small world into a real, initialised store (links by ref)."""
+    from minemap.records.schema import INSERT_ORDER
+
+    world = small_world()
+    for kind in INSERT_ORDER:
+        if kind in world:
+            store.insert(kind, _with_refs(kind, world[kind], world), user="test")

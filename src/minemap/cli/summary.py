@@ -82,7 +82,7 @@ def rich_table(
         label = column.removesuffix("_m2")
         right = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(label, justify="right" if right else "left")
-    for _, row in frame.head(max_rows).iterrows():
+    for row in frame.head(max_rows).to_dict("records"):
         table.add_row(*(_cell(str(c), row[c], areas=areas) for c in frame.columns))
     if len(frame) > max_rows:
         table.caption = f"{len(frame) - max_rows} more rows in the JSON"

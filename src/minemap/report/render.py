@@ -75,7 +75,8 @@ def html_table(
 ) -> HtmlTable:
     """Rows of strings for a template; ``total`` adds a sum row over numeric columns."""
     shown = frame if max_rows is None else frame.head(max_rows)
-    rows = [[fmt(row[c.name], c.style) for c in columns] for _, row in shown.iterrows()]
+    # to_dict keeps each column's type (iterrows would turn a row of numbers into floats)
+    rows = [[fmt(row[c.name], c.style) for c in columns] for row in shown.to_dict("records")]
     if max_rows is not None and len(frame) > max_rows:
         more = f"{len(frame) - max_rows} more not shown"
         note = f"{note} {more}".strip()

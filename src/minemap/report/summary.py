@@ -34,10 +34,10 @@ import calendar
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
@@ -57,6 +57,8 @@ from minemap.records.schema import (
     Field,
 )
 from minemap.store.base import Store
+
+T = TypeVar("T")
 
 #: The record kinds the figures are computed from.
 SUMMARY_KINDS: tuple[str, ...] = (
@@ -235,6 +237,14 @@ class Records:
         self._frames: dict[str, pd.DataFrame] = {
             kind: _conform(kind, frame, crs) for kind, frame in frames.items()
         }
+        # derived whole-history frames (joins done once, then filtered per period)
+        self._cache: dict[Hashable, Any] = {}
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()`` once per key; the frames must not be changed in place."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        return cast(T, self._cache[key])
 
     @classmethod
     def from_store(cls, store: Store, kinds: tuple[str, ...] = SUMMARY_KINDS) -> Records:
@@ -258,6 +268,12 @@ class Records:
 
 
 Source = Store | Records
+
+
+def _in_period(frame: pd.DataFrame, column: str, period: Period) -> pd.DataFrame:
+    if period.is_all:
+        return frame.copy()
+    return frame[period.mask(frame[column])].reset_index(drop=True)
 
 
 def as_records(source: Source) -> Records:
@@ -379,8 +395,12 @@ def releases(source: Source, period: Period = ALL_TIME) -> pd.DataFrame:
     ``district``, ``organisation``.
     """
     records = as_records(source)
+    full = records.memo("releases", lambda: _releases(records))
+    return _in_period(full, "released_on", period)
+
+
+def _releases(records: Records) -> pd.DataFrame:
     rel = records.geo("releases")
-    rel = rel[period.mask(rel["released_on"])]
     acts = records["activities"].set_index("id")
     hazards = records["hazards"].set_index("id")
     teams = records["teams"].set_index("id")
@@ -439,8 +459,12 @@ def released_by(source: Source, period: Period = ALL_TIME, *, by: str = "month")
 def finds(source: Source, period: Period = ALL_TIME) -> pd.DataFrame:
     """Devices found in the period: one row per find with its ``quantity`` (default 1)."""
     records = as_records(source)
+    full = records.memo("finds", lambda: _finds(records))
+    return _in_period(full, "found_on", period)
+
+
+def _finds(records: Records) -> pd.DataFrame:
     frame = records["finds"]
-    frame = frame[period.mask(frame["found_on"])]
     return pd.DataFrame(
         {
             "id": frame["id"],
@@ -523,12 +547,16 @@ def hazards_remaining(source: Source, at: dt.date | None = None) -> pd.DataFrame
     ``area_m2``, ``remaining_m2``, ``recorded_on``.
     """
     records = as_records(source)
+    return records.memo(("hazards_remaining", at), lambda: _hazards_remaining(records, at)).copy()
+
+
+def _hazards_remaining(records: Records, at: dt.date | None) -> pd.DataFrame:
     hazards = records.geo("hazards")
     when = pd.Timestamp(at) if at is not None else None
     keep = pd.Series(True, index=hazards.index)
     if when is not None:
         keep &= hazards["recorded_on"].isna() | (hazards["recorded_on"] <= when)
-    closed = _closed_on(records)
+    closed = records.memo("closed_on", lambda: _closed_on(records))
     is_closed = hazards["status"].isin(("closed", "handed_over"))
     if when is None:
         keep &= ~is_closed
@@ -599,8 +627,12 @@ def hazards_by_district(source: Source, at: dt.date | None = None) -> pd.DataFra
 def accidents(source: Source, period: Period = ALL_TIME) -> gpd.GeoDataFrame:
     """Accidents in the period with their victims counted (``killed``, ``injured``)."""
     records = as_records(source)
+    full = records.memo("accidents", lambda: _accidents(records))
+    return cast(gpd.GeoDataFrame, _in_period(full, "occurred_on", period))
+
+
+def _accidents(records: Records) -> gpd.GeoDataFrame:
     acc = records.geo("accidents")
-    acc = acc[period.mask(acc["occurred_on"])]
     vic = records["victims"]
     killed = vic[vic["outcome"] == "killed"].groupby("accident_id").size()
     injured = vic[vic["outcome"] == "injured"].groupby("accident_id").size()
@@ -642,7 +674,12 @@ def victims(source: Source, period: Period = ALL_TIME) -> pd.DataFrame:
     ``activity`` (at the time), ``device_category``, ``district``.
     """
     records = as_records(source)
-    acc = accidents(records, period).set_index("id")
+    full = records.memo("victims", lambda: _victims(records))
+    return _in_period(full, "occurred_on", period)
+
+
+def _victims(records: Records) -> pd.DataFrame:
+    acc = accidents(records).set_index("id")
     vic = records["victims"]
     vic = vic[vic["accident_id"].isin(acc.index)]
     age = pd.to_numeric(vic["age"], errors="coerce")
@@ -874,7 +911,14 @@ def link_accidents(source: Source, period: Period = ALL_TIME) -> pd.DataFrame:
     recorded).
     """
     records = as_records(source)
-    acc = accidents(records, period)
+    full = records.memo("accident_links", lambda: _link_accidents(records))
+    if period.is_all:
+        return full.copy()
+    return full[full["id"].isin(accidents(records, period)["id"])].reset_index(drop=True)
+
+
+def _link_accidents(records: Records) -> pd.DataFrame:
+    acc = accidents(records)
     hazards = records.geo("hazards")
     near = _nearest(acc, hazards, "hazard")
     refs = dict(zip(hazards["id"].astype("Int64"), hazards["ref"], strict=True))
@@ -933,14 +977,22 @@ def settlements_without_eore(
         ).dropna()
         as_of = dated.max().date() if not dated.empty else dt.date.today()
     until = Period(None, as_of)
-    acc = acc_all[until.mask(acc_all["occurred_on"])]
+    acc = records.memo(
+        "accidents_placed", lambda: acc_all.assign(settlement_id=_settlement_of(records, acc_all))
+    )
+    acc = acc[until.mask(acc["occurred_on"])]
     if acc.empty:
         return pd.DataFrame(columns=columns)
-    acc = acc.assign(settlement_id=_settlement_of(records, acc))
-    eore = records.geo("eore_sessions")
+    eore_all = records.geo("eore_sessions")
+    eore = records.memo(
+        "eore_placed",
+        lambda: (
+            eore_all.assign(settlement_id=_settlement_of(records, eore_all))
+            if not eore_all.empty
+            else eore_all
+        ),
+    )
     eore = eore[until.mask(eore["held_on"])]
-    if not eore.empty:
-        eore = eore.assign(settlement_id=_settlement_of(records, eore))
     window = until.months_back(months) if until.end else until
     recent = eore[window.mask(eore["held_on"])] if not eore.empty else eore
     reached = set(recent["settlement_id"].dropna().astype(int)) if not recent.empty else set()
@@ -988,8 +1040,12 @@ BENEFICIARIES = ("men", "women", "boys", "girls")
 def eore_sessions(source: Source, period: Period = ALL_TIME) -> pd.DataFrame:
     """EORE sessions in the period with beneficiaries by sex and age, and materials."""
     records = as_records(source)
+    full = records.memo("eore_sessions", lambda: _eore_sessions(records))
+    return _in_period(full, "held_on", period)
+
+
+def _eore_sessions(records: Records) -> pd.DataFrame:
     frame = records["eore_sessions"]
-    frame = frame[period.mask(frame["held_on"])]
     out = pd.DataFrame(
         {
             "id": frame["id"],
