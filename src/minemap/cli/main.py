@@ -19,6 +19,7 @@ from minemap.errors import MinemapError
 
 # (module under minemap.cli, attribute): every command of the contract in DESIGN.md.
 COMMANDS: list[tuple[str, str]] = [
+    ("db", "db"),
     ("summary", "summary"),
     ("report", "report"),
     ("user", "user"),
@@ -26,6 +27,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("importer", "import_command"),
     ("export", "export_command"),
     ("records", "records"),
+    ("hazard_map", "hazard_map"),
+    ("model", "model"),
+    ("plan", "plan"),
 ]
 
 log = logging.getLogger("minemap")
