@@ -51,11 +51,16 @@ def plan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "p10": "2025-09-30",
         "p50": "2026-03-31",
         "p90": "2027-01-31",
-        "monthly": [
-            {"month": m.strftime("%Y-%m"), "p10": b * 1.2, "p50": b, "p90": b * 0.8}
+        "monthly_released": [
+            {
+                "month": m.strftime("%Y-%m"),
+                "released_m2_p10": b * 0.8,
+                "released_m2_p50": b,
+                "released_m2_p90": b * 1.2,
+            }
             for m, b in zip(months, base, strict=True)
         ],
-        "casualties_per_year": 4.5,
+        "casualties_per_year": [{"year": 2024, "expected": 4.5, "p10": 2.0, "p90": 7.0}],
     }
     (folder / "forecast.json").write_text(json.dumps(forecast), encoding="utf-8")
     pd.DataFrame(
@@ -115,6 +120,7 @@ def test_pdf_has_its_sections_and_figures(march: monthly.ReportFiles) -> None:
     assert "1,581 m from HA-2" in flat  # with the hazard nearest to it
     assert "Aghdam-1" in flat  # the settlement with accidents and no EORE for a year
     assert "2026-03-31" in flat  # the forecast's P50
+    assert "at the current pace: 4.5" in flat  # and its casualties in the coming year
     assert march.html.read_text(encoding="utf-8").count("data:image/png;base64,") >= 4
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from minemap.errors import InputFileError
@@ -76,39 +75,33 @@ def read_forecast(plan_dir: Path) -> Forecast | None:
         raise InputFileError(path, f"not a readable forecast ({exc})") from None
     if not isinstance(data, dict):
         raise InputFileError(path, "not a forecast: expected a JSON object")
+    # the planner writes "monthly_released" with released_m2_p10/p50/p90 (cumulative from
+    # its start month); "p10"/"p50"/"p90" columns are read too
     rows: list[Any] = next(
         (
             data[k]
-            for k in ("monthly", "curve", "monthly_curve", "released_curve")
+            for k in ("monthly_released", "monthly", "curve")
             if isinstance(data.get(k), list)
         ),
         [],
     )
     curve = pd.DataFrame(rows)
-    if not curve.empty:
-        when = next((c for c in ("month", "date", "end") if c in curve), None)
-        band = [c for c in ("p10", "p50", "p90") if c in curve]
-        if when is None or len(band) < 3:
-            curve = pd.DataFrame(columns=["month", "p10", "p50", "p90"])
-        else:
-            curve = pd.DataFrame(
-                {
-                    "month": pd.to_datetime(curve[when]) + pd.offsets.MonthEnd(0),
-                    **{b: pd.to_numeric(curve[b], errors="coerce") for b in band},
-                }
-            )
-    else:
+    curve = curve.rename(columns={f"released_m2_{b}": b for b in ("p10", "p50", "p90")})
+    when = next((c for c in ("month", "date") if c in curve), None)
+    if when is None or not {"p10", "p50", "p90"} <= set(curve.columns):
         curve = pd.DataFrame(columns=["month", "p10", "p50", "p90"])
+    else:
+        curve = pd.DataFrame(
+            {
+                "month": pd.to_datetime(curve[when]) + pd.offsets.MonthEnd(0),
+                **{b: pd.to_numeric(curve[b], errors="coerce") for b in ("p10", "p50", "p90")},
+            }
+        )
     casualties = data.get("casualties_per_year")
-    if isinstance(casualties, list | dict):
-        values = casualties.values() if isinstance(casualties, dict) else casualties
-        numbers = [
-            float(v.get("p50", v.get("mean", np.nan)) or np.nan)
-            if isinstance(v, dict)
-            else float(v)
-            for v in values
-        ]
-        casualties = numbers[0] if numbers else None
+    if isinstance(casualties, list):
+        # the first year of the forecast: its expected casualties
+        first = casualties[0] if casualties else None
+        casualties = first.get("expected", first.get("p50")) if isinstance(first, dict) else first
     return Forecast(
         _date(data.get("p10")),
         _date(data.get("p50")),
