@@ -45,7 +45,7 @@ def write_rasters(
 ) -> tuple[Path, Path]:
     """``risk.tif`` (probability, high near a north-south 'front line') and ``dem.tif``."""
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
     from scipy.ndimage import gaussian_filter
 
     rng = np.random.default_rng(seed)
@@ -63,7 +63,7 @@ def write_rasters(
     dem = (
         2000 * np.exp(-4.0 * xx) + 200 * hills / (hills.std() + 1e-9) * np.exp(-2.0 * xx)
     ).astype("float32")
-    transform = from_origin(ORIGIN[0], ORIGIN[1] + height_m, cell, cell)
+    transform = Affine(cell, 0.0, ORIGIN[0], 0.0, -cell, ORIGIN[1] + height_m)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, data in (("risk.tif", risk), ("dem.tif", dem)):
