@@ -22,9 +22,9 @@ def square(lon: float, lat: float, size: float = 0.002) -> shapely.Polygon:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(str(tmp_path / "national.gpkg"))
-    s.init()
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh store on each engine (GeoPackage, PostGIS) holding one organisation."""
+    s = open_store(store_url)
     s.insert(
         "organisations",
         [{"ref": "ORG-1", "name": "ANAMA", "type": "national_authority"}],

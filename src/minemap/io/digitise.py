@@ -416,7 +416,7 @@ def write_digitised(result: Digitised, out: str | Path, scores: pd.DataFrame | N
     if scores is not None and len(shapes):
         shapes = shapes.merge(scores.drop(columns=[]), on="record_ref", how="left")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
+    tmp = out.with_name(f".partial-{out.name}")  # keeps the suffix GDAL checks
     if tmp.exists():
         tmp.unlink()
     try:

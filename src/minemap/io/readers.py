@@ -192,7 +192,8 @@ def _read_vector(path: Path, fmt: str, layer: str | None, prefer: str | None) ->
         frame = _read_layer(path, source, chosen)
     if fmt == "kml":
         frame = _drop_kml_bookkeeping(frame)
-    crs = frame.crs.to_string() if frame.crs is not None else None
+    has_crs = isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None
+    crs = frame.crs.to_string() if has_crs else None
     encoding = None
     if fmt == "shp":
         encoding = pyogrio.read_info(source, layer=chosen).get("encoding")
@@ -216,7 +217,7 @@ _KML_BOOKKEEPING: dict[str, tuple[object, ...]] = {
 }
 
 
-def _drop_kml_bookkeeping(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _drop_kml_bookkeeping(frame: pd.DataFrame) -> pd.DataFrame:
     """Leave out LIBKML's own columns when they say nothing, and minemap's derived labels.
 
     A KML written by minemap names each placemark by its ``ref``: ``Name``
@@ -235,7 +236,7 @@ def _drop_kml_bookkeeping(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.drop(columns=[c for c in drop if c in frame.columns])
 
 
-def _read_layer(path: Path, source: str, layer: str) -> gpd.GeoDataFrame:
+def _read_layer(path: Path, source: str, layer: str) -> pd.DataFrame:
     import pyogrio
 
     try:
@@ -243,10 +244,7 @@ def _read_layer(path: Path, source: str, layer: str) -> gpd.GeoDataFrame:
     except Exception as exc:  # DataSourceError, DataLayerError, FieldTypeError...
         msg = f"cannot read layer {layer!r} ({_first_line(exc)}); is the file truncated?"
         raise InputFileError(path, msg) from None
-    if not isinstance(frame, gpd.GeoDataFrame):
-        # an attribute-only layer (e.g. victims): keep it a GeoDataFrame without geometry
-        return gpd.GeoDataFrame(frame)
-    return frame
+    return frame  # a plain DataFrame for an attribute-only layer (e.g. victims)
 
 
 # --- CSV --------------------------------------------------------------------------------
