@@ -174,7 +174,11 @@ def parse_date(value: Any) -> dt.date:
     if isinstance(value, str):
         m = _ISO_DATE.match(value)
         if m:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError as exc:
+                msg = f"{value!r} is not a date (YYYY-MM-DD): {exc}"
+                raise ValueError(msg) from None
     msg = f"{value!r} is not a date (YYYY-MM-DD)"
     raise ValueError(msg)
 
