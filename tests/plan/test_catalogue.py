@@ -24,7 +24,8 @@ def test_shipped_catalogue_has_every_type_with_sources() -> None:
     assert not cat["machine"].capable("steep", "open", "AP")
     assert not cat["machine"].capable("flat", "forest", "AP")
     assert not cat["dog"].capable("flat", "open", "UXO")
-    assert cat["drone"].role == "survey" and cat["nts"].role == "survey"
+    assert cat["drone"].role == "survey"
+    assert cat["nts"].role == "survey"
 
 
 def _edited(tmp_path: Path, old: str, new: str) -> Path:
@@ -55,7 +56,7 @@ def test_limit_must_agree_with_factor(tmp_path: Path) -> None:
         "terrain = { flat = 1.0, hilly = 0.5, steep = 0.0 }",
         "terrain = { flat = 1.0, hilly = 0.5, steep = 0.2 }",
     )
-    with pytest.raises(ConfigError, match="types.machine.not_on"):
+    with pytest.raises(ConfigError, match=r"types\.machine\.not_on"):
         load_catalogue(path)
 
 
