@@ -24,7 +24,7 @@ def test_prioritise_schedule_forecast_whatif(
 ) -> None:
     url, map_dir = plan_store
     common = ["--db", url, "--map", str(map_dir), "--start", "2026-01"]
-    code, out, err = _run(["plan", "prioritise", *common, "--out", str(tmp_path / "p")], capsys)
+    code, _, err = _run(["plan", "prioritise", *common, "--out", str(tmp_path / "p")], capsys)
     assert code == 0, err
     pr = pd.read_csv(tmp_path / "p" / "priorities.csv")
     assert list(pr["rank"]) == list(range(1, len(pr) + 1))
@@ -33,7 +33,7 @@ def test_prioritise_schedule_forecast_whatif(
     assert len(pd.read_csv(tmp_path / "p" / "sensitivity.csv")) == 14
 
     out_dir = tmp_path / "s"
-    code, out, err = _run(
+    code, _, err = _run(
         [
             "plan",
             "schedule",
@@ -59,17 +59,18 @@ def test_prioritise_schedule_forecast_whatif(
     planned = gpd.read_file(out_dir / "planned_hazards.gpkg")
     assert {"planned_start", "planned_end", "priority"} <= set(planned.columns)
 
-    code, out, err = _run(
+    code, _, err = _run(
         ["plan", "forecast", *common, "--draws", "50", "--seed", "1", "--out", str(tmp_path / "f")],
         capsys,
     )
     assert code == 0, err
     forecast = json.loads((tmp_path / "f" / "forecast.json").read_text())
     assert forecast["p10"] <= forecast["p50"] <= forecast["p90"]
-    assert forecast["monthly_released"] and forecast["casualties_per_year"]
+    assert forecast["monthly_released"]
+    assert forecast["casualties_per_year"]
     assert (tmp_path / "f" / "forecast.png").exists()
 
-    code, out, err = _run(
+    code, _out, err = _run(
         [
             "plan",
             "whatif",
@@ -87,7 +88,8 @@ def test_prioritise_schedule_forecast_whatif(
     )
     assert code == 0, err
     whatif = json.loads((tmp_path / "w" / "whatif.json").read_text())
-    assert {"p50", "p90"} <= set(whatif["baseline"]) and {"p50", "p90"} <= set(whatif["scenario"])
+    assert {"p50", "p90"} <= set(whatif["baseline"])
+    assert {"p50", "p90"} <= set(whatif["scenario"])
     assert {"months_saved", "casualties_averted", "cost_per_month_saved"} <= set(whatif)
     assert len(whatif["options"]) == 2
     assert whatif["scenario"]["p50"] <= whatif["baseline"]["p50"]
@@ -98,7 +100,7 @@ def test_survey_and_simulate(
 ) -> None:
     url, map_dir = plan_store
     common = ["--db", url, "--map", str(map_dir), "--start", "2026-01"]
-    code, out, err = _run(["plan", "survey", *common, "--out", str(tmp_path / "v")], capsys)
+    code, _, err = _run(["plan", "survey", *common, "--out", str(tmp_path / "v")], capsys)
     assert code == 0, err
     targets = pd.read_csv(tmp_path / "v" / "survey_targets.csv")
     assert len(targets) > 0
@@ -113,7 +115,7 @@ def test_survey_and_simulate(
     gpd.GeoDataFrame({"type": ["PMN-2"] * len(points)}, geometry=points, crs=hazards.crs).to_file(
         truth, layer="mines"
     )
-    code, out, err = _run(
+    code, _out, err = _run(
         [
             "plan",
             "simulate",
@@ -152,14 +154,17 @@ def test_errors_are_one_line(
         capsys,
     )
     assert code == 1
-    assert err.startswith("Error: ") and "no hazards" in err and err.count("\n") == 1
+    assert err.startswith("Error: ")
+    assert "no hazards" in err
+    assert err.count("\n") == 1
 
     code, _, err = _run(
         ["plan", "schedule", "--db", url, "--map", str(tmp_path), "--out", str(tmp_path / "x")],
         capsys,
     )
     assert code == 1
-    assert "risk.tif" in err and err.count("\n") == 1
+    assert "risk.tif" in err
+    assert err.count("\n") == 1
 
     code, _, err = _run(
         [
@@ -177,7 +182,8 @@ def test_errors_are_one_line(
         capsys,
     )
     assert code == 1
-    assert "hovercraft" in err and err.count("\n") == 1
+    assert "hovercraft" in err
+    assert err.count("\n") == 1
 
     cat = tmp_path / "cat.toml"
     from minemap.settings import PACKAGE_DATA
@@ -200,7 +206,8 @@ def test_errors_are_one_line(
         capsys,
     )
     assert code == 1
-    assert "type 'eod', which is not in the catalogue" in err and str(cat) in err
+    assert "type 'eod', which is not in the catalogue" in err
+    assert str(cat) in err
 
 
 def test_zero_area_hazard_is_refused(small_context: object) -> None:
