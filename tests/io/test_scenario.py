@@ -176,7 +176,7 @@ def test_scenario_with_a_bad_layer_writes_nothing(tmp_path: Path) -> None:
 def test_not_a_scenario_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = open_store(str(tmp_path / "s.gpkg"))
     store.init()
-    with pytest.raises(InputFileError, match="no observed.gpkg"):
+    with pytest.raises(InputFileError, match=r"no observed\.gpkg"):
         import_scenario(store, tmp_path, user="t")
     store.close()
     db = str(tmp_path / "s.gpkg")
