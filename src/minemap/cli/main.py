@@ -30,6 +30,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("hazard_map", "hazard_map"),
     ("model", "model"),
     ("plan", "plan"),
+    ("scenario", "scenario"),
+    ("demo", "demo"),
 ]
 
 log = logging.getLogger("minemap")
