@@ -461,6 +461,11 @@ def solve_mip(inst: Instance, *, time_limit: float = 20.0) -> Schedule | None:
 
     t0 = time.perf_counter()
     capable = inst.capable()
+    # size first: the model has two columns per asset, month and capable hazard
+    per_type = capable.sum(axis=1)
+    size = int(((inst.asset_days > EPS).sum(axis=1) * per_type[inst.asset_type]).sum())
+    if size == 0 or 2 * size > MIP_MAX_COLUMNS:
+        return None
     trips = [
         (a, h, m)
         for a in range(inst.n_assets)
