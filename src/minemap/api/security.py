@@ -22,6 +22,7 @@ Passwords are hashed with argon2 (argon2-cffi); tokens are HS256 JWTs
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 import threading
 import time
@@ -129,6 +130,11 @@ class TokenIssuer:
     ttl: dt.timedelta = dt.timedelta(hours=8)
     algorithm: str = "HS256"
 
+    @property
+    def key(self) -> str:
+        # a fixed-length key from any secret (HS256 wants at least 32 bytes)
+        return hashlib.sha256(self.secret.encode()).hexdigest()
+
     def issue(self, user: Principal) -> str:
         now = dt.datetime.now(dt.UTC)
         claims = {
@@ -138,13 +144,13 @@ class TokenIssuer:
             "iat": now,
             "exp": now + self.ttl,
         }
-        return jwt.encode(claims, self.secret, algorithm=self.algorithm)
+        return jwt.encode(claims, self.key, algorithm=self.algorithm)
 
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,
-                self.secret,
+                self.key,
                 algorithms=[self.algorithm],
                 options={"require": ["sub", "exp", "role"]},
             )

@@ -33,21 +33,20 @@ def health(state: StateDep, store: StoreDep) -> dict[str, Any]:
     }
 
 
-def _strip_personal(kind: str, value: Any) -> Any:
-    """An audit snapshot without the kind's personal fields."""
-    if kind not in KINDS or not KINDS[kind].personal_fields:
-        return value
+def _clean(kind: str, value: Any, *, personal: bool) -> Any:
+    """An audit snapshot without secrets, and without personal fields unless allowed."""
     data = value
     if isinstance(value, str):
         try:
             data = json.loads(value)
         except ValueError:
             return value
-    if isinstance(data, dict):
-        return {
-            k: v for k, v in data.items() if k not in {f.name for f in KINDS[kind].personal_fields}
-        }
-    return value
+    if not isinstance(data, dict):
+        return value
+    hidden = {"password_hash"}
+    if not personal and kind in KINDS:
+        hidden |= {f.name for f in KINDS[kind].personal_fields}
+    return {k: v for k, v in data.items() if k not in hidden}
 
 
 @router.get(
@@ -69,10 +68,10 @@ def audit(
     kind_name = get_kind(kind).name if kind else None
     frame = store.audit(kind=kind_name, record_id=record_id, user=by, since=since, until=until)
     rows = geo.frame_rows(frame, list(frame.columns))
-    if not user.may("personal"):
-        for row in rows:
-            for key in ("before", "after"):
-                if key in row:
-                    row[key] = _strip_personal(str(row.get("kind")), row[key])
+    personal = user.may("personal")
+    for row in rows:
+        for key in ("before", "after"):
+            if key in row:
+                row[key] = _clean(str(row.get("kind")), row[key], personal=personal)
     rows = rows[-limit:][::-1]
     return JSONResponse({"entries": rows, "total": len(frame)})
