@@ -232,6 +232,18 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _parse_cell(f: Field, target: str, value: Any, mapping: FieldMapping) -> Any:
+    """One cell as field ``f``'s value, through the mapping's value map and vocabulary."""
+    parsed = parse_value(f, value, mapping.date_formats)
+    if f.type == "text" and (f.choices or target in mapping.values):
+        return match_choice(f, parsed, mapping.values.get(target, {}))
+    if target in mapping.values:
+        mapped_value = mapping.values[target].get(fold_value(value))
+        if mapped_value is not None:
+            return parse_value(f, mapped_value, mapping.date_formats)
+    return parsed
+
+
 # --- columns -----------------------------------------------------------------------------------
 
 
@@ -378,7 +390,10 @@ def normalise(
     fields["ref"] = Field("ref", "text")
     out_columns = list(kind_targets(kind))
     records: list[dict[str, Any]] = []
-    for idx, values in raw.iterrows():
+    # values repeat down a column (a category, a date): parse each distinct one once
+    cache: dict[tuple[str, Any], Any] = {}
+    plain = pd.DataFrame(raw).drop(columns=["geometry"], errors="ignore")
+    for idx, values in zip(plain.index, plain.to_dict("records"), strict=True):
         rownum = cast(int, idx)
         rec: dict[str, Any] = dict.fromkeys(out_columns)
         extras: dict[str, Any] = {}
@@ -400,13 +415,13 @@ def normalise(
                         raise ValueError(f"{value!r} is not a JSON object")
                     extras = {**parsed, **extras}
                     continue
-                parsed = parse_value(f, value, mapping.date_formats)
-                if f.type == "text" and (f.choices or target in mapping.values):
-                    parsed = match_choice(f, parsed, mapping.values.get(target, {}))
-                elif target in mapping.values:
-                    mapped_value = mapping.values[target].get(fold_value(value))
-                    if mapped_value is not None:
-                        parsed = parse_value(f, mapped_value, mapping.date_formats)
+                key = (target, value) if isinstance(value, str | int | float) else None
+                if key is not None and key in cache:
+                    parsed = cache[key]
+                else:
+                    parsed = _parse_cell(f, target, value, mapping)
+                    if key is not None:
+                        cache[key] = parsed
             except (ValueError, json.JSONDecodeError) as exc:
                 batch.refuse(rownum, f"{col}: {exc}")
                 continue
