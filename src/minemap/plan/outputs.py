@@ -98,16 +98,17 @@ def forecast_png(forecast: Forecast, path: Path) -> Path:
             ax.axvline(pd.Timestamp(data[key]), color="tab:red", linestyle=style)
             ax.text(
                 pd.Timestamp(data[key]),
-                forecast.total_ha * 0.03,
+                0.03,
                 f" {key.upper()} {data[key][:7]}",
                 rotation=90,
                 color="tab:red",
                 fontsize=8,
                 va="bottom",
+                transform=ax.get_xaxis_transform(),
             )
     ax.set_ylabel("released area, ha (cumulative)")
     ax.set_title(f"Completion forecast ({forecast.draws} draws)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="center right")
     years = [r["year"] for r in data["casualties_per_year"]]
     exp = [r["expected"] for r in data["casualties_per_year"]]
     lo = [r["p10"] for r in data["casualties_per_year"]]
@@ -116,7 +117,7 @@ def forecast_png(forecast: Forecast, path: Path) -> Path:
     ax2.errorbar(
         years,
         exp,
-        yerr=[np.subtract(exp, lo), np.subtract(hi, exp)],
+        yerr=[np.maximum(np.subtract(exp, lo), 0), np.maximum(np.subtract(hi, exp), 0)],
         fmt="none",
         color="black",
         capsize=2,

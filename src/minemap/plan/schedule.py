@@ -271,9 +271,23 @@ def lagrangian_bound(
 
 
 def _highs() -> Any:
+    """A quiet HiGHS solver: its licence banner goes to the C-level stdout on creation,
+    which would corrupt output piped from the command line, so that is muted meanwhile."""
+    import os
+    import sys
+
     import highspy
 
-    solver = highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        solver = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("log_to_console", False)
     return solver
