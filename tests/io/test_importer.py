@@ -323,3 +323,13 @@ def test_cli_exit_codes_and_messages(
     assert main(["import", "nonsense", str(path), "--db", db]) == 1
     assert main(["import", "hazards", str(path), "--db", db, "--set", "colour=red"]) == 1
     assert "has no field 'colour'" in capsys.readouterr().err
+
+
+def test_wrong_types_are_named(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "finds.csv"
+    finds_frame().assign(depth_cm=["deep", "12"], quantity=["1", "2.5"]).to_csv(path, index=False)
+    with pytest.raises(ImportRefusedError) as info:
+        import_file(store, "finds", path, user="t")
+    assert "depth_cm: 'deep' is not a number" in info.value.refused[1]
+    assert "quantity: '2.5' is not a whole number" in info.value.refused[2]
+    assert store.count("finds") == 0

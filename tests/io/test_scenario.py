@@ -15,6 +15,7 @@ from affine import Affine
 
 from minemap.cli.main import main
 from minemap.errors import InputFileError
+from minemap.io.digitise import digitise_store
 from minemap.io.scenario import import_scenario
 from minemap.store import open_store
 
@@ -160,6 +161,8 @@ def test_scenario_imports_whole_and_linked(tmp_path: Path) -> None:
     victims = store.read("victims", with_refs=True)
     assert victims["accident_ref"].tolist() == ["AD-1"]
     assert store.raster("dem") is not None
+    shapes = digitise_store(store).shapes
+    assert shapes.geometry.iloc[0].area == pytest.approx(100 * 100)
     store.close()
 
 

@@ -45,6 +45,7 @@ from minemap.io.normalise import normalise
 from minemap.io.readers import RawTable, list_layers, read_table
 from minemap.records.schema import get_kind
 from minemap.records.validate import validate_frame
+from minemap.store.base import Store
 
 #: A last turning point this close to TP1 (as a share of the perimeter) closes the traverse.
 CLOSE_SHARE = 0.10
@@ -255,6 +256,13 @@ def _polygon(turning: list[tuple[float, float]]) -> tuple[Any, float, str]:
     if poly.area <= 0:
         return None, misclosure, "the traverse encloses no area"
     return poly, misclosure, ""
+
+
+def digitise_store(store: Store, *, crs: str | None = None) -> Digitised:
+    """Digitise every minefield record kept in ``store`` (in the store CRS unless ``crs``)."""
+    records = store.read("minefield_records")
+    legs = store.read("minefield_legs", with_refs=True)
+    return digitise(cast(gpd.GeoDataFrame, records), legs, crs=crs or store.crs)
 
 
 # --- accuracy against later finds -------------------------------------------------------------
