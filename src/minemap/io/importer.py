@@ -161,6 +161,9 @@ def check_rows(store: Store, kind: Kind, batch: Batch, *, ignore_ref: set[int]) 
     stored record by ref and are skipped or merged, not inserted).
     """
     candidates = batch.good
+    if not len(candidates):
+        batch.frame = candidates  # every row already refused: nothing left to check
+        return
     refs = candidates["ref"].copy() if "ref" in candidates.columns else None
     if ignore_ref and refs is not None:
         candidates = candidates.copy()
