@@ -60,6 +60,8 @@ class GpkgStore(SqlStore):
             dbapi_conn.execute("PRAGMA foreign_keys = ON")
             dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             dbapi_conn.execute("PRAGMA synchronous = NORMAL")
+            # 64 MB of page cache: big imports update several indexes per row
+            dbapi_conn.execute("PRAGMA cache_size = -65536")
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn: sa.Connection) -> None:

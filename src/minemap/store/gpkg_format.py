@@ -89,15 +89,15 @@ def _header_envelope(blob: bytes | None) -> tuple[float, float, float, float] | 
     """(minx, maxx, miny, maxy) from the header, or from the WKB when none is written."""
     if blob is None:
         return None
-    data = bytes(blob)
-    flags = data[3]
+    flags = blob[3]
     if flags & _EMPTY_FLAG:
         return None
-    if _envelope_size(flags) >= 32:
+    # called by the rtree triggers for every row written: read the header, no copy
+    if (flags >> 1) & 0x07:
         fmt = "<4d" if flags & _LITTLE_ENDIAN else ">4d"
-        minx, maxx, miny, maxy = struct.unpack_from(fmt, data, 8)
+        minx, maxx, miny, maxy = struct.unpack_from(fmt, blob, 8)
         return minx, maxx, miny, maxy
-    geom = shapely.from_wkb(wkb_of(data))
+    geom = shapely.from_wkb(wkb_of(blob))
     if geom.is_empty:
         return None
     x0, y0, x1, y1 = geom.bounds

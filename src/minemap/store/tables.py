@@ -23,6 +23,7 @@ is refused (:class:`~minemap.errors.SchemaVersionError`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -67,6 +68,13 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
 
 
+@functools.lru_cache(maxsize=1024)
+def _gpkg_timestamp(value: dt.datetime) -> str:
+    # GeoPackage timestamps carry milliseconds (GDAL warns on more digits); a batch
+    # shares one timestamp, hence the cache
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
     """A timestamp kept in UTC; on SQLite as GeoPackage's ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
 
@@ -86,8 +94,7 @@ class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
             raise TypeError(msg)
         value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
         if dialect.name == "sqlite":
-            # GeoPackage timestamps carry milliseconds (GDAL warns on more digits)
-            return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            return _gpkg_timestamp(value)
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
