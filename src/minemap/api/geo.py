@@ -241,6 +241,11 @@ def vector_tile(
         geoms = reproject(np.asarray(frame.geometry.values), crs, WEB_MERCATOR)
         geoms = shapely.clip_by_rect(geoms, *clip_box)
         geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+        # into the tile's integer grid here, vectorised (the encoder's own
+        # quantising goes point by point through a deprecated shapely call)
+        scale = TILE_EXTENT / size
+        origin = np.array([bounds[0], bounds[1]])
+        geoms = shapely.transform(geoms, lambda xy: np.round((xy - origin) * scale))
         keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
         rows = frame_rows(frame, columns)
         features = [
@@ -262,7 +267,6 @@ def vector_tile(
     data: bytes = mapbox_vector_tile.encode(
         encoded,
         default_options={
-            "quantize_bounds": bounds,
             "extents": TILE_EXTENT,
             "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
         },
