@@ -334,7 +334,7 @@ def normalise(
     geom_crs: str | None = None
     col_errors: dict[int, str] = {}
     if kind.geometry is not None:
-        if table.has_geometry and raw.geometry.notna().any():
+        if table.has_geometry and any(g is not None for g in raw.geometry):
             file_geoms = pd.Series(list(raw.geometry), index=raw.index, dtype=object)
             geom_crs = table.crs
         else:

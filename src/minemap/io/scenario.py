@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from minemap.errors import InputFileError
+from minemap.errors import InputFileError, ValidationError
 from minemap.io.coords import crs_area
 from minemap.io.importer import ImportRefusedError
 from minemap.io.normalise import normalise
@@ -77,7 +77,13 @@ def import_scenario(store: Store, folder: str | Path, *, user: str) -> ScenarioI
                 )
             frame = batch.frame
             empty_links = [c for c in frame.columns if c.endswith("_ref") and frame[c].isna().all()]
-            ids = store.insert(name, frame.drop(columns=empty_links), user=user)
+            try:
+                ids = store.insert(name, frame.drop(columns=empty_links), user=user)
+            except ValidationError as exc:
+                where = f"{observed} (layer {name})"
+                field = f"{exc.field}: " if exc.field else ""
+                row = exc.row if isinstance(exc.row, int) else None
+                raise InputFileError(where, f"{field}{exc.reason}", row=row) from None
             result.counts[name] = len(ids)
         for raster in RASTERS:
             path = folder / f"{raster}.tif"
