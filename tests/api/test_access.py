@@ -96,7 +96,7 @@ CASES: list[Case] = [
     Case(
         "GET",
         "/api/tiles/{layers}/{z}/{x}/{y}.pbf",
-        {c: 200 for c in CALLERS},
+        dict.fromkeys(CALLERS, 200),
         _get("/api/tiles/hazards/0/0/0.pbf"),
     ),
     Case("GET", "/api/risk/legend", ALL, _get("/api/risk/legend")),

@@ -234,6 +234,12 @@ def vector_tile(
     clip_box = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
     # Simplify to about a quarter of a tile pixel: invisible, and keeps low zooms light.
     tolerance = size / TILE_EXTENT / 4
+    scale = TILE_EXTENT / size
+    origin = np.array([bounds[0], bounds[1]])
+
+    def to_tile(xy: np.ndarray) -> np.ndarray:
+        return np.round((xy - origin) * scale)
+
     encoded: list[dict[str, Any]] = []
     for name, (frame, columns) in layers.items():
         if len(frame) == 0:
@@ -243,9 +249,7 @@ def vector_tile(
         geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
         # into the tile's integer grid here, vectorised (the encoder's own
         # quantising goes point by point through a deprecated shapely call)
-        scale = TILE_EXTENT / size
-        origin = np.array([bounds[0], bounds[1]])
-        geoms = shapely.transform(geoms, lambda xy: np.round((xy - origin) * scale))
+        geoms = shapely.transform(geoms, to_tile)
         keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
         rows = frame_rows(frame, columns)
         features = [
