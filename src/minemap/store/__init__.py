@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from minemap.store.base import BBox, Record, Store
+from minemap.store.base import BatchResult, BBox, Record, Store
 
-__all__ = ["BBox", "Record", "Store", "open_store"]
+__all__ = ["BBox", "BatchResult", "Record", "Store", "open_store"]
 
 
 def open_store(url: str) -> Store:

@@ -28,13 +28,30 @@ import abc
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+if TYPE_CHECKING:
+    from minemap.records.validate import Repair, ValidationResult
+
 Record = dict[str, Any]
 BBox = tuple[float, float, float, float]
+
+
+def _no_rejects() -> pd.DataFrame:
+    return pd.DataFrame({"row": pd.Series(dtype=object), "field": [], "reason": []})
+
+
+@dataclass
+class BatchResult:
+    """What an insert did: the new ids in order, the refused rows, the repairs made."""
+
+    ids: list[int]
+    rejects: pd.DataFrame = field(default_factory=_no_rejects)  # row, field, reason
+    repairs: list[Repair] = field(default_factory=list)
 
 
 class Store(abc.ABC):
@@ -108,6 +125,39 @@ class Store(abc.ABC):
         """Validate and insert a batch; all or nothing. Returns the new ids in order.
 
         Links may be given as ``<x>_id`` or as ``<x>_ref`` (resolved here).
+        """
+
+    @abc.abstractmethod
+    def insert_batch(
+        self,
+        kind: str,
+        records: pd.DataFrame | Sequence[Record],
+        *,
+        user: str,
+        organisation_id: int | None = None,
+        skip_invalid: bool = False,
+    ) -> BatchResult:
+        """Like :meth:`insert`, with every refused row listed (``row``, ``field``, ``reason``).
+
+        With ``skip_invalid=False`` any refused row raises
+        :class:`~minemap.records.validate.BatchValidationError` (its ``rejects``
+        lists them all) and nothing is written; with ``True`` the valid rows are
+        written in one transaction and the refused ones returned.
+        """
+
+    @abc.abstractmethod
+    def check(
+        self,
+        kind: str,
+        records: pd.DataFrame | Sequence[Record],
+        *,
+        exclude_id: int | None = None,
+    ) -> ValidationResult:
+        """Validate without writing: fields, geometry, extent, links and refs.
+
+        Rows are named by the frame's index label (1, 2... for a sequence).
+        The valid frame has links resolved to ``<x>_id`` and geometry in the
+        store CRS. ``exclude_id`` ignores that record in the ref uniqueness check.
         """
 
     @abc.abstractmethod

@@ -19,7 +19,6 @@ import shutil
 import threading
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,28 +50,17 @@ from minemap.records.schema import (
 from minemap.records.validate import (
     MANAGED,
     BatchValidationError,
-    Repair,
     ValidationResult,
-    empty_rejects,
     validate_frame,
 )
 from minemap.store import tables as tbl
-from minemap.store.base import BBox, Record, Store
+from minemap.store.base import BatchResult, BBox, Record, Store
 
 log = logging.getLogger(__name__)
 
 PERSONAL_MASK = "[personal]"
 _CHUNK = 5000
 _READONLY_CHANGES = (*MANAGED, "workflow")
-
-
-@dataclass
-class BatchResult:
-    """What an insert did: new ids in order, refused rows, repairs."""
-
-    ids: list[int]
-    rejects: pd.DataFrame = field(default_factory=empty_rejects)
-    repairs: list[Repair] = field(default_factory=list)
 
 
 def utcnow() -> dt.datetime:
@@ -569,10 +557,6 @@ class SqlStore(Store):
     def check(
         self, kind: str, records: pd.DataFrame | Sequence[Record], *, exclude_id: int | None = None
     ) -> ValidationResult:
-        """Validate without writing: fields, geometry, extent, links and refs.
-
-        ``rejects`` lists every refused row (``row``, ``field``, ``reason``).
-        """
         k = get_kind(kind)
         frame = self._as_frame(k, records)
         with self._reader() as conn:
@@ -695,13 +679,6 @@ class SqlStore(Store):
         organisation_id: int | None = None,
         skip_invalid: bool = False,
     ) -> BatchResult:
-        """Validate and insert a batch in one transaction.
-
-        With ``skip_invalid=False`` (the default) any refused row raises
-        :class:`~minemap.records.validate.BatchValidationError` (its ``rejects``
-        lists them all) and nothing is written; with ``True`` the valid rows are
-        written and the refused ones returned in ``rejects``.
-        """
         k = get_kind(kind)
         frame = self._as_frame(k, records)
         with self.transaction() as conn:
