@@ -135,20 +135,26 @@ def fit_calibrator(
 
 
 def _platt(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Logistic regression of ``y`` on ``x`` with Platt's smoothed targets."""
-    from sklearn.linear_model import LogisticRegression
-
+    """Logistic fit of ``y`` on ``x`` with Platt's smoothed targets (Newton's method)."""
     n_pos, n_neg = y.sum(), len(y) - y.sum()
     # Platt (1999): targets pulled off 0 and 1 so a separable sample gives a finite slope
-    targets = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
-    xs = np.r_[x, x]
-    ys = np.r_[np.ones(len(x)), np.zeros(len(x))]
-    weights = np.r_[targets, 1 - targets]
-    model = LogisticRegression(C=1e6, max_iter=1000)
-    model.fit(xs.reshape(-1, 1), ys, sample_weight=weights)
-    slope = float(model.coef_[0, 0])
-    intercept = float(model.intercept_[0])
+    target = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    centre, spread = float(np.mean(x)), float(np.std(x)) or 1.0
+    z = (x - centre) / spread
+    a, b = 0.0, float(np.log((n_pos + 1) / (n_neg + 1)))
+    for _ in range(100):
+        p = _sigmoid(a * z + b)
+        w = np.maximum(p * (1 - p), 1e-12)
+        grad = np.array([np.sum((p - target) * z), np.sum(p - target)])
+        hess = np.array([[np.sum(w * z * z), np.sum(w * z)], [np.sum(w * z), np.sum(w)]])
+        hess += 1e-9 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        a, b = a - step[0], b - step[1]
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    slope = a / spread
+    intercept = b - a * centre / spread
     if not (math.isfinite(slope) and math.isfinite(intercept)) or slope <= 0:
         # a score that does not rank the labels: fall back to the plain logistic of the score
         return 1.0, 0.0
-    return slope, intercept
+    return float(slope), float(intercept)

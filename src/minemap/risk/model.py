@@ -177,6 +177,10 @@ class Candidate:
     lambda_l2: float = 5.0
     #: weight of each unlabelled row learnt as background (a weighted negative); 0: not used
     background_weight: float = 0.0
+    #: random split thresholds (LightGBM's extra_trees): less fitting to the training groups
+    extra_trees: bool = False
+    #: also learn from features constant within every group (they only say which group)
+    group_features: bool = False
 
     def params(self, seed: int, num_threads: int) -> dict[str, Any]:
         return {
@@ -188,6 +192,7 @@ class Candidate:
             "bagging_fraction": self.bagging_fraction,
             "bagging_freq": 1 if self.bagging_fraction < 1 else 0,
             "lambda_l2": self.lambda_l2,
+            "extra_trees": self.extra_trees,
             "max_bin": 255,
             "seed": seed,
             "deterministic": True,
@@ -518,7 +523,7 @@ def _train_booster(
     params = candidate.params(options.seed, options.num_threads)
     if any(monotone):
         params["monotone_constraints"] = monotone
-        params["monotone_constraints_method"] = "advanced"
+        params["monotone_constraints_method"] = "intermediate"
     dataset = lgb.Dataset(
         matrix[use],
         label=target,
@@ -543,23 +548,44 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 @dataclass
 class _Design:
-    """A training set turned into matrices: what fit and its inner folds share."""
+    """A training set turned into matrices: what fit and its inner folds share.
 
+    ``base`` holds every table feature; ``group_constant`` the columns that
+    only name a group, which a candidate leaves out unless it says
+    ``group_features``.
+    """
+
+    specs: list[FeatureSpec]
     base: np.ndarray
     labels: np.ndarray
     groups: np.ndarray
     xy: np.ndarray | None
-    monotone: list[int]
-    categorical: list[int]
     spacing: float | None
+    group_constant: list[int]
+    n_evidence: int
+
+    def columns(self, candidate: Candidate) -> list[int]:
+        """The table features ``candidate`` learns from."""
+        if candidate.group_features:
+            return list(range(len(self.specs)))
+        dropped = set(self.group_constant)
+        return [j for j in range(len(self.specs)) if j not in dropped]
+
+    def constraints(self, candidate: Candidate) -> tuple[list[int], list[int]]:
+        """Monotone constraints and categorical columns of ``candidate``'s matrix."""
+        columns = self.columns(candidate)
+        categorical = [k for k, j in enumerate(columns) if self.specs[j].kind == "category"]
+        # positives nearby raise risk, negatives nearby lower it; a nearer positive raises it
+        evidence = [1, -1] * ((self.n_evidence - 2) // 2) + [-1, 1] if self.n_evidence else []
+        return [0] * len(columns) + evidence, categorical
 
 
-def _with_evidence(
+def _evidence_for(
     design: _Design, train: np.ndarray, rows: np.ndarray, options: ModelOptions
 ) -> tuple[np.ndarray, Evidence | None]:
-    """Matrix of ``rows`` with evidence drawn from the labelled rows of ``train`` only."""
+    """Evidence features of ``rows`` drawn from the labelled rows of ``train`` only."""
     if design.xy is None:
-        return design.base[rows], None
+        return np.zeros((len(rows), 0)), None
     evidence = build_evidence(
         design.xy[train],
         design.labels[train],
@@ -567,8 +593,14 @@ def _with_evidence(
         spacing=design.spacing,
         bandwidths=options.evidence_bandwidths,
     )
-    extra = evidence.features(design.xy[rows], design.groups[rows])
-    return np.hstack([design.base[rows], extra]), evidence
+    return evidence.features(design.xy[rows], design.groups[rows]), evidence
+
+
+def _matrix(
+    design: _Design, candidate: Candidate, rows: np.ndarray, extra: np.ndarray
+) -> np.ndarray:
+    columns = np.asarray(design.columns(candidate), dtype=np.intp)
+    return np.hstack([design.base[np.ix_(rows, columns)], extra])
 
 
 def _inner_scores(
@@ -586,17 +618,19 @@ def _inner_scores(
         train_labels = design.labels[train]
         if not ((train_labels == 1).any() and (train_labels == 0).any()):
             continue
-        train_matrix, _ = _with_evidence(design, train, train, options)
-        held_matrix, _ = _with_evidence(design, train, held, options)
+        train_extra, _ = _evidence_for(design, train, train, options)
+        held_extra, _ = _evidence_for(design, train, held, options)
         for c, candidate in enumerate(options.candidates):
+            monotone, categorical = design.constraints(candidate)
             booster = _train_booster(
-                train_matrix,
+                _matrix(design, candidate, train, train_extra),
                 train_labels,
                 candidate,
                 options=options,
-                monotone=design.monotone,
-                categorical=design.categorical,
+                monotone=monotone,
+                categorical=categorical,
             )
+            held_matrix = _matrix(design, candidate, held, held_extra)
             oof[c, held] = booster.predict(held_matrix, raw_score=True)
     report = []
     for c, candidate in enumerate(options.candidates):
@@ -659,26 +693,18 @@ def fit(
         group_names = row_chunks(len(X), max(options.inner_folds, 5)).astype(str)
         group_origin = "runs of consecutive rows"
 
-    dropped: dict[str, str] = {}
+    constant: list[int] = []
     if options.drop_group_constant and groups is not None:
-        constant = set(group_constant_columns(base, group_names))
-        if constant and len(constant) < len(specs):
-            for j in sorted(constant):
-                dropped[specs[j].name] = "constant within every group (identifies the group)"
-            keep = [j for j in range(len(specs)) if j not in constant]
-            specs = [specs[j] for j in keep]
-            base = base[:, keep]
-    categorical = [j for j, s in enumerate(specs) if s.kind == "category"]
-    monotone = [0] * len(specs)
+        constant = group_constant_columns(base, group_names)
+        if len(constant) == len(specs):
+            constant = []  # nothing else to learn from: keep them rather than nothing
+    n_evidence = 0
     if coords is not None:
         from minemap.risk.evidence import cell_spacing
 
         spacing = spacing or cell_spacing(coords)
-        # positives nearby raise risk, negatives nearby lower it; nearer positive raises it
-        per_bandwidth = [1, -1] * len(options.evidence_bandwidths)
-        monotone = monotone + per_bandwidth + [-1, 1]
-
-    design = _Design(base, labels, group_names, coords, monotone, categorical, spacing)
+        n_evidence = 2 * len(options.evidence_bandwidths) + 2
+    design = _Design(specs, base, labels, group_names, coords, spacing, constant, n_evidence)
     oof, report = _inner_scores(design, options)
     aucs = [r["inner_auc"] for r in report]
     best = 0
@@ -687,10 +713,23 @@ def fit(
     candidate = options.candidates[best]
     calibrator = fit_calibrator(oof[best], labels, method=options.calibration)
     everything = np.arange(len(labels))
-    matrix, evidence = _with_evidence(design, everything, everything, options)
+    extra, evidence = _evidence_for(design, everything, everything, options)
+    monotone, categorical = design.constraints(candidate)
     booster = _train_booster(
-        matrix, labels, candidate, options=options, monotone=monotone, categorical=categorical
+        _matrix(design, candidate, everything, extra),
+        labels,
+        candidate,
+        options=options,
+        monotone=monotone,
+        categorical=categorical,
     )
+    columns = design.columns(candidate)
+    dropped = {
+        specs[j].name: "constant within every group (identifies the group)"
+        for j in range(len(specs))
+        if j not in set(columns)
+    }
+    specs = [specs[j] for j in columns]
     info = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "rows": len(labels),

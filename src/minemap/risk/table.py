@@ -311,7 +311,8 @@ def parse_labels(
         known_values = sorted(set(plain[~unknown_mask].tolist()))
         positive = [v for v in known_values if v in _POSITIVE_WORDS]
         negative = [v for v in known_values if v in _NEGATIVE_WORDS]
-        if len(known_values) > 2 or len(positive) + len(negative) != len(known_values):
+        # several spellings of one class are fine ("Sí", "yes"); a third class is not
+        if len(positive) + len(negative) != len(known_values):
             shown = sorted(set(text[~unknown_mask].tolist()))
             _raise_classes(path, where, shown, unknown)
         for i, value in enumerate(plain):
