@@ -68,6 +68,15 @@ def test_round_trip_of_every_kind(store: Store) -> None:
                 assert row[f.name] == pd.Timestamp(sample[f.name])
 
 
+def test_empty_reads_have_every_column(store: Store) -> None:
+    for kind in ("hazards", "victims", "finds"):
+        frame = store.read(kind, with_refs=True)
+        assert len(frame) == 0
+        assert "ref" in frame.columns
+        assert all(f.file_name in frame.columns for f in KINDS[kind].links)
+    assert store.read("hazards", with_refs=True)["recorded_on"].dtype == "datetime64[ns]"
+
+
 def test_area_is_computed_from_geometry(store: Store) -> None:
     [hid] = store.insert("hazards", [hazard(size=100, area_m2=5)], user="u")
     assert store.get("hazards", hid)["area_m2"] == pytest.approx(10_000)

@@ -479,7 +479,9 @@ class SqlStore(Store):
     ) -> pd.DataFrame:
         n = len(rows)
         columns: list[tuple[Any, ...]] = (
-            list(zip(*rows, strict=True)) if rows else [() for _ in range(len(fields) + 3)]
+            list(zip(*rows, strict=True))
+            if rows
+            else [() for _ in range(len(fields) + 3 + len(ref_cols))]
         )
         data: dict[str, Any] = {
             "id": pd.array(columns[0], dtype="Int64"),
