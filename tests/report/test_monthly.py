@@ -117,7 +117,7 @@ def test_pdf_has_its_sections_and_figures(march: monthly.ReportFiles) -> None:
     assert "Monthly mine action report: March 2024" in flat
     assert "21.0 ha of land were released" in flat
     assert "AD-4" in flat  # the month's accident is listed
-    assert "1,581 m from HA-2" in flat  # with the hazard nearest to it
+    assert "1,487 m from HA-2" in flat  # with the hazard nearest to it
     assert "Aghdam-1" in flat  # the settlement with accidents and no EORE for a year
     assert "2026-03-31" in flat  # the forecast's P50
     assert "at the current pace: 4.5" in flat  # and its casualties in the coming year

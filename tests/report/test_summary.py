@@ -86,12 +86,15 @@ def test_devices_by_category_and_model(records: s.Records) -> None:
 def test_hazards_remaining_now_and_at_a_date(records: s.Records) -> None:
     now = s.hazards_remaining(records).set_index("ref")
     assert sorted(now.index) == ["HA-1", "HA-2"]
-    assert now.loc["HA-1", "remaining_m2"] == 800_000
-    assert now.loc["HA-2", "remaining_m2"] == pytest.approx(200_000)
-    # before HA-3 was cleared (2024-03-20) it was still there, and HA-1 untouched
+    assert now.loc["HA-1", "remaining_m2"] == 1_000_000
+    assert now.loc["HA-2", "remaining_m2"] == 250_000
+    # before HA-3 was cleared (2024-03-20) it was still there, and before the
+    # cancellation of 2024-03-10 HA-1 was 200,000 m² larger
     before = s.hazards_remaining(records, dt.date(2024, 2, 28)).set_index("ref")
     assert sorted(before.index) == ["HA-1", "HA-2", "HA-3"]
-    assert before.loc["HA-1", "remaining_m2"] == 1_000_000
+    assert before.loc["HA-1", "remaining_m2"] == 1_200_000
+    assert before.loc["HA-3", "remaining_m2"] == 10_000
+    assert before.loc["HA-2", "remaining_m2"] == pytest.approx(300_000)
     assert before.loc["HA-3", "district"] == "West"
     # before HA-2 was recorded
     assert sorted(s.hazards_remaining(records, dt.date(2021, 12, 31))["ref"]) == ["HA-1"]
@@ -181,7 +184,7 @@ def test_accidents_linked_to_the_hazard_they_are_in_or_the_nearest(
         assert links.loc[ref, "distance_m"] == 0
     assert links.loc["AD-4", "hazard_ref"] == "HA-2"
     assert not links.loc["AD-4", "inside"]
-    assert links.loc["AD-4", "distance_m"] == pytest.approx((500**2 + 1500**2) ** 0.5)
+    assert links.loc["AD-4", "distance_m"] == pytest.approx((500**2 + 1400**2) ** 0.5)
     # AD-3 was typed as HA-2 but happened inside HA-1
     assert not links.loc["AD-3", "agrees"]
     assert links.loc["AD-1", "agrees"]

@@ -11,10 +11,11 @@ Expected figures (period: all records):
   10,000 m² (2024-03, HALO through its team, West), reduced 50,000 m²
   (2024-04, ANAMA, East);
 * devices: AP 2 destroyed in place, UXO 1 removed, AT 1 pending;
-* hazards open now: HA-1 (1,000,000 m², 800,000 left), HA-2 (250,000 m²,
-  200,000 left); HA-3 closed on 2024-03-20;
+* hazards open now: HA-1 (1,000,000 m² left after 200,000 were cancelled
+  beside it), HA-2 (250,000 m² left after 50,000 reduced); HA-3 closed on
+  2024-03-20 (the store keeps each hazard's remaining polygon);
 * accidents: AD-1..AD-3 in 2023 inside HA-1 (a hotspot), AD-4 in 2024 near
-  HA-2 (1,581.14 m away), AD-5 in 2021 inside HA-1 (alone in time);
+  HA-2 (1,486.6 m away), AD-5 in 2021 inside HA-1 (alone in time);
 * victims: 3 killed, 4 injured; 5 civilian, 1 military, 1 deminer;
 * EORE: 2 sessions, 75 beneficiaries; settlement Aghdam-1 had accidents and
   no EORE in the 12 months to 2024-04-30.
@@ -101,11 +102,11 @@ def small_world() -> dict[str, pd.DataFrame]:
             {"id": 1, "ref": "HA-1", "type": "SHA", "contamination": "AP", "status": "open",
              "area_m2": 1_000_000.0, "district_id": 1, "settlement_id": 1,
              "land_use": "farmland", "recorded_on": _d("2021-05-01"), "evidence": "accident",
-             "geometry": _box(1_000, 1_000, 2_000, 2_000)},
+             "geometry": _box(1_000, 1_200, 2_000, 2_200)},
             {"id": 2, "ref": "HA-2", "type": "CHA", "contamination": "AT", "status": "open",
              "area_m2": 250_000.0, "district_id": 2, "settlement_id": 2, "land_use": "road",
              "recorded_on": _d("2022-01-10"), "evidence": "observed",
-             "geometry": _box(14_000, 4_000, 14_500, 4_500)},
+             "geometry": _box(14_000, 4_100, 14_500, 4_600)},
             {"id": 3, "ref": "HA-3", "type": "SHA", "contamination": "UXO", "status": "closed",
              "area_m2": 10_000.0, "district_id": None, "settlement_id": 3,
              "land_use": "pasture", "recorded_on": _d("2022-03-01"), "evidence": "verbal",

@@ -24,8 +24,10 @@ Conventions
 * A child is a person under 18 (Landmine Monitor's convention); a victim
   without an age is counted as age unknown, never guessed.
 * A hazard remains at a date when it was recorded by then and not closed by
-  then. The store keeps the current status; a closed hazard's closing date is
-  taken as the date of the last release on it (the release that closed it).
+  then. The store keeps the current status and polygon (what remains after
+  reductions); a closed hazard's closing date is taken as the date of the last
+  release on it (the release that closed it), and the area remaining at a past
+  date adds back the land released on the hazard since.
 """
 
 from __future__ import annotations
@@ -541,8 +543,10 @@ def _closed_on(records: Records) -> pd.Series:
 def hazards_remaining(source: Source, at: dt.date | None = None) -> pd.DataFrame:
     """Hazards open at the date ``at`` (today's records when None), one row each.
 
-    ``remaining_m2`` is the hazard's area less the land released on it by
-    ``at`` (cancelled, reduced or cleared), never below zero.
+    ``remaining_m2`` is the hazard's recorded area if it is still open (the
+    store keeps the polygon that remains after each reduction), nothing if it
+    is closed, plus the land released on it after ``at``: what was still
+    suspected or confirmed on that date.
     Columns: ``id``, ``ref``, ``type``, ``contamination``, ``district``,
     ``area_m2``, ``remaining_m2``, ``recorded_on``.
     """
@@ -565,14 +569,17 @@ def _hazards_remaining(records: Records, at: dt.date | None) -> pd.DataFrame:
         # a closed hazard without a dated release is taken as closed all along
         keep &= ~is_closed | (pd.to_datetime(closing) > when)
     open_ = hazards[keep]
-    released = pd.Series(0.0, index=open_.index)
+    # the store keeps each hazard's current polygon (what remains after reductions);
+    # going back in time adds back what was released on it since
+    released_since = pd.Series(0.0, index=open_.index)
     rel = records["releases"]
     acts = records["activities"]
-    if not rel.empty and not acts.empty and not open_.empty:
-        rel_in = rel if when is None else rel[rel["released_on"] <= when]
-        hazard_of = rel_in["activity_id"].map(acts.set_index("id")["hazard_id"])
-        per_hazard = _areas(rel_in).groupby(hazard_of).sum()
-        released = open_["id"].map(per_hazard).astype("float64").fillna(0.0)
+    if when is not None and not rel.empty and not acts.empty and not open_.empty:
+        later = rel[rel["released_on"] > when]
+        hazard_of = later["activity_id"].map(acts.set_index("id")["hazard_id"])
+        per_hazard = _areas(later).groupby(hazard_of).sum()
+        released_since = open_["id"].map(per_hazard).astype("float64").fillna(0.0)
+    still_open = ~open_["status"].isin(("closed", "handed_over"))
     district_id = open_["district_id"].copy()
     missing = district_id.isna()
     if missing.any():
@@ -586,7 +593,7 @@ def _hazards_remaining(records: Records, at: dt.date | None) -> pd.DataFrame:
             "contamination": open_["contamination"].fillna(UNKNOWN),
             "district": _label(district_id, _names(records, "districts")),
             "area_m2": area,
-            "remaining_m2": (area - released).clip(lower=0.0),
+            "remaining_m2": area.where(still_open, 0.0) + released_since,
             "recorded_on": open_["recorded_on"],
         }
     )
