@@ -71,8 +71,14 @@ def risk_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
         img = reader.tile(x, y, z, indexes=1, resampling_method="nearest")
     except TileOutsideBounds:
         return None
-    img.rescale(((0.0, 1.0),))
-    data: bytes = img.render(img_format="PNG", colormap=RISK_COLORMAP)
+    band = img.array[0]
+    invalid = np.ma.getmaskarray(band) | ~np.isfinite(band.data)
+    scaled = np.clip(np.where(invalid, 0.0, band.data), 0.0, 1.0) * 255
+    values = np.round(scaled).astype("uint8")
+    from rio_tiler.utils import render
+
+    alpha = np.where(invalid, 0, 255).astype("uint8")
+    data: bytes = render(values[None], mask=alpha, img_format="PNG", colormap=RISK_COLORMAP)
     return data
 
 
