@@ -116,8 +116,8 @@ def _scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None:
             bx + frac * length, by + 1.8 * h, label, ha="center", va="bottom", fontsize=8, zorder=20
         )
     # north arrow: grid north (UTM); true north differs by about a degree here
-    nx = x1 - 0.05 * (x1 - x0)
-    ny = y1 - 0.12 * (y1 - y0)
+    nx = x1 - 0.04 * (x1 - x0)
+    ny = y0 + 0.06 * (y1 - y0)
     ax.annotate(
         "N",
         xy=(nx, ny + 0.07 * (y1 - y0)),

@@ -57,7 +57,7 @@ def build_world(preset: Preset, seed: int, frame: Frame) -> World:
         districts = make_districts(frame, preset.places, rng, names)
         settlements.district = districts.locate(settlements.x, settlements.y)
         bar.advance("roads")
-        router = Router(terrain, terrain.river_order)
+        router = Router(terrain, terrain.river_order, frame.bounds)
         roads = make_roads(frame, router, settlements, preset.places, stream(seed, "roads"))
         bar.advance("positions and the 2020 war")
         rng = stream(seed, "conflict")
@@ -153,7 +153,9 @@ def build_world(preset: Preset, seed: int, frame: Frame) -> World:
         _drop_finds_of_detonated(observations, truth)
         link_accident_hazards(accidents, observations, settlements, districts.locate, end, rng=rng)
         bar.advance("risk education")
-        eore = make_eore(settlements, preset.people, area_scale, end, stream(seed, "eore"))
+        eore = make_eore(
+            settlements, preset.people, area_scale, end, stream(seed, "eore"), bounds=frame.bounds
+        )
         bar.advance("writing")
     return World(
         preset=preset,

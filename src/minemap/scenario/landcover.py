@@ -83,7 +83,9 @@ def make_landcover(
     cover[(elev > params.rock_above_m + 120.0 * broad) | (slope > 38.0)] = BARE
     del slope, broad, mosaic, forest_score, crop, riparian
 
-    discs = shapely.buffer(shapely.points(settlements.x, settlements.y), settlements.radius_m, 12)
+    discs = shapely.buffer(
+        shapely.points(settlements.x, settlements.y), settlements.radius_m, quad_segs=12
+    )
     if len(discs):
         built = features.rasterize(
             ((g, 1) for g in discs), out_shape=shape, transform=fine.transform, dtype="uint8"

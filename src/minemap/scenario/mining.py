@@ -455,7 +455,7 @@ def _lay_battles(
             x = c[0] + lx * np.cos(theta) - ly * np.sin(theta)
             y = c[1] + lx * np.sin(theta) + ly * np.cos(theta)
             ellipse = affinity.rotate(
-                affinity.scale(shapely.Point(c).buffer(1.0, 24), a * 1.1, bb * 1.1),
+                affinity.scale(shapely.Point(c).buffer(1.0, quad_segs=24), a * 1.1, bb * 1.1),
                 theta,
                 use_radians=True,
             )

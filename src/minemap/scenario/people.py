@@ -85,6 +85,20 @@ class Victim:
     assistance: str | None
 
 
+def victim_groups(params: PeopleParams) -> tuple[tuple[str, float], ...]:
+    """Shares of civilians, military and deminers among victims.
+
+    The published split is of the killed (50 civilians, 15 military); it is
+    taken for all victims, and deminers are carved out of the civilians.
+    """
+    military = (params.killed_total - params.killed_civilians) / params.killed_total
+    return (
+        ("civilian", 1.0 - military - params.deminer_share),
+        ("military", military),
+        ("deminer", params.deminer_share),
+    )
+
+
 def yearly_victims(params: PeopleParams, area_scale: float, end: dt.date) -> dict[int, float]:
     """Expected victims per year: the published rate scaled by area, declining after it."""
     start = dt.date.fromisoformat(params.victims_from)
@@ -294,13 +308,7 @@ def simulate_accidents(
     )
     per_accident = dict(params.victims_per_accident)
     mean_victims = sum(int(k) * v for k, v in per_accident.items()) / sum(per_accident.values())
-    military_share = (params.killed_total - params.killed_civilians) / params.killed_total
-    civ_share = 1.0 - military_share - params.deminer_share
-    group_mix = (
-        ("civilian", civ_share),
-        ("military", military_share),
-        ("deminer", params.deminer_share),
-    )
+    group_mix = victim_groups(params)
     civ_activities = [a for a, _ in params.civilian_activity_mix]
     s_tree = cKDTree(np.column_stack([settlements.x, settlements.y]))
 
@@ -523,7 +531,7 @@ def link_accident_hazards(
         when = a.date + dt.timedelta(days=int(rng.integers(3, 30)))
         if when > end:
             continue
-        circle: BaseGeometry = pt.buffer(float(rng.uniform(150.0, 300.0)), 16)
+        circle: BaseGeometry = pt.buffer(float(rng.uniform(150.0, 300.0)), quad_segs=16)
         if tree is not None:
             near = tree.query(circle, predicate="intersects").tolist()
             if near:
@@ -590,9 +598,13 @@ def make_eore(
     area_scale: float,
     end: dt.date,
     rng: np.random.Generator,
+    *,
+    bounds: tuple[float, float, float, float],
 ) -> list[EoreSession]:
     """Risk-education sessions in inhabited and returning settlements, 2021 to ``end``."""
     sessions: list[EoreSession] = []
+    x_range = (bounds[0], bounds[2])
+    y_range = (bounds[1], bounds[3])
     for year in range(2021, end.year + 1):
         frac = 1.0 if year < end.year else (end - dt.date(year, 1, 1)).days / 365.0
         people = settlements.people_in(year)
@@ -618,8 +630,8 @@ def make_eore(
                     EoreSession(
                         date=dt.date.fromordinal(int(rng.integers(lo, hi))),
                         settlement=s,
-                        x=float(settlements.x[s] + rng.normal(0, 80.0)),
-                        y=float(settlements.y[s] + rng.normal(0, 80.0)),
+                        x=float(np.clip(settlements.x[s] + rng.normal(0, 80.0), *x_range)),
+                        y=float(np.clip(settlements.y[s] + rng.normal(0, 80.0), *y_range)),
                         method=method,
                         men=men,
                         women=women,

@@ -84,8 +84,8 @@ def make_settlements(
     cells = rng.choice(p.size, size=n_cand, p=p)
     r, c = np.divmod(cells, grid.cols)
     xs, ys = grid.centres()
-    cx = xs[c] + rng.uniform(-0.5, 0.5, n_cand) * grid.cell
-    cy = ys[r] + rng.uniform(-0.5, 0.5, n_cand) * grid.cell
+    cx = np.clip(xs[c] + rng.uniform(-0.5, 0.5, n_cand) * grid.cell, frame.x0 + 50, frame.x1 - 50)
+    cy = np.clip(ys[r] + rng.uniform(-0.5, 0.5, n_cand) * grid.cell, frame.y0 + 50, frame.y1 - 50)
     cand_suit = suit.ravel()[cells]
 
     chosen_x: list[float] = []
@@ -248,9 +248,12 @@ class Roads:
 class Router:
     """Least-cost paths over the coarse grid."""
 
-    def __init__(self, terrain: Terrain, river_order: np.ndarray) -> None:
+    def __init__(
+        self, terrain: Terrain, river_order: np.ndarray, bounds: tuple[float, float, float, float]
+    ) -> None:
         grid = terrain.coarse
         self.grid = grid
+        self.bounds = bounds
         slope = terrain.coarse_slope
         cost = 1.0 + (slope / 6.0) ** 2
         cost[slope > 25.0] *= 10.0
@@ -399,12 +402,17 @@ def make_roads(
     classes = [2] * len(tree) + [1] * len(extra)
     for path, cls in zip(router.paths(links), classes, strict=True):
         add(path, cls)
-    return roads_from_segments(router.grid, segments)
+    return roads_from_segments(router.grid, segments, router.bounds)
 
 
-def roads_from_segments(grid: Grid, segments: dict[tuple[int, int], int]) -> Roads:
+def roads_from_segments(
+    grid: Grid, segments: dict[tuple[int, int], int], bounds: tuple[float, float, float, float]
+) -> Roads:
     """Merge grid edges into smoothed road lines, one set per class."""
     xs, ys = grid.centres()
+    # the last row and column of the coarse grid may overhang the rectangle
+    xs = np.clip(xs, bounds[0], bounds[2])
+    ys = np.clip(ys, bounds[1], bounds[3])
     geoms: list[shapely.LineString] = []
     classes: list[str] = []
     names: list[str | None] = []
@@ -447,4 +455,4 @@ def add_tracks_to(
         for a, b in itertools.pairwise(path):
             key = (min(a, b), max(a, b))
             segments.setdefault(key, 1)
-    return roads_from_segments(router.grid, segments)
+    return roads_from_segments(router.grid, segments, router.bounds)

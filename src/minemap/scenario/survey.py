@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
 from rasterio import features
-from rasterio.transform import from_origin
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
@@ -151,6 +151,7 @@ class FindLog:
 @dataclass
 class Observations:
     hazards: list[Hazard]
+    bounds: tuple[float, float, float, float]
     activities: list[Activity] = field(default_factory=list)
     releases: list[Release] = field(default_factory=list)
     finds: FindLog = field(default_factory=FindLog)
@@ -407,7 +408,7 @@ class _Cells:
         self.cols = max(1, int(np.ceil((x1 - self.x0) / cell)))
         self.rows = max(1, int(np.ceil((self.y1 - y0) / cell)))
         self.cell = cell
-        self.transform = from_origin(self.x0, self.y1, cell, cell)
+        self.transform = Affine(cell, 0.0, self.x0, 0.0, -cell, self.y1)
         self.inside = features.geometry_mask(
             [poly], (self.rows, self.cols), self.transform, invert=True, all_touched=True
         )
@@ -522,7 +523,7 @@ def release_land(
     rng: np.random.Generator,
 ) -> Observations:
     """Survey and clearance from 2021 to ``end``; fills finds into ``truth.found_on``."""
-    obs = Observations(hazards)
+    obs = Observations(hazards, frame.bounds)
     tree = cKDTree(np.column_stack([truth.x, truth.y])) if len(truth) else None
     scale = frame.area_km2 / reference_area_km2
     per_year = dict(params.released_ha_per_year)
@@ -651,7 +652,10 @@ def _survey(
         obs.releases.append(Release(len(obs.activities) - 1, "cancelled", nts_end, cancel_poly))
     hz.current = poly.difference(cancel_poly) if act.cancelled > 0 else poly
     released = act.cancelled
-    if not (reduce.any() or remain.any()):
+    worked = as_multi(hz.current)
+    if not (reduce.any() or remain.any()) or worked.is_empty:
+        # what NTS left is slivers along the edge of the grid cells: nothing to survey
+        hz.current = shapely.MultiPolygon()
         return released
 
     ts_area = float((reduce | remain).sum()) * params.work_cell_m**2
@@ -660,7 +664,6 @@ def _survey(
     ts_days = max(2, int(ts_area / (_PRODUCTIVITY[kind] * _TS_SPEEDUP)) + int(rng.integers(1, 8)))
     ts_start = nts_end + dt.timedelta(days=int(rng.integers(10, 90)))
     ts_end = ts_start + dt.timedelta(days=min(ts_days, 240))
-    worked = as_multi(hz.current)
     if ts_end > end:
         status = "ongoing" if ts_start <= end else "planned"
         obs.activities.append(
@@ -685,12 +688,11 @@ def _survey(
     _record_finds(obs, a_idx, h, found, ts_start, stop=ts_end, truth=truth, rng=rng)
     if found.size:
         hz.type = "CHA"
-    if remain.any():
-        hz.current = cells.polygon(remain, poly)
+    remain_poly = cells.polygon(remain, poly)
+    hz.current = remain_poly
+    if not remain_poly.is_empty:
         left = np.setdiff1d(in_remain, found)
         pending.append(_Pending(h, cells, remain, left, ts_end))
-    else:
-        hz.current = shapely.MultiPolygon()
     return released + act.reduced
 
 
@@ -708,6 +710,7 @@ def _record_finds(
     n = devices.size
     if n == 0:
         return
+    bounds = obs.bounds
     days = start.toordinal() + rng.integers(0, max((stop - start).days, 0) + 1, n)
     condition, depth, disposal = _find_details(truth, devices, rng)
     obs.finds.add(
@@ -715,8 +718,9 @@ def _record_finds(
         hazard=np.full(n, hazard, dtype=np.int64),
         device=devices.astype(np.int64),
         day=days.astype(np.int64),
-        x=truth.x[devices] + rng.normal(0, 2.0, n),
-        y=truth.y[devices] + rng.normal(0, 2.0, n),
+        # GPS error of a few metres, never off the map
+        x=np.clip(truth.x[devices] + rng.normal(0, 2.0, n), bounds[0], bounds[2]),
+        y=np.clip(truth.y[devices] + rng.normal(0, 2.0, n), bounds[1], bounds[3]),
         condition=condition,
         depth_cm=depth,
         disposal=disposal,
@@ -753,7 +757,7 @@ def _clear(
             Activity("clearance", p.hazard, team, start, None, status, depth, "pending", worked)
         )
         return 0.0
-    cleared_poly = p.cells.polygon(p.remain, hz.polygon)
+    cleared_poly = worked
     qa = "pending" if (end - stop).days < 60 else ("failed" if rng.random() < 0.02 else "passed")
     act = Activity("clearance", p.hazard, team, start, stop, "completed", depth, qa, worked)
     act.cleared = cleared_poly.area
@@ -799,10 +803,12 @@ def _eod_callouts(
     candidates = np.flatnonzero(loose & (d < 3_000.0))
     reported = candidates[rng.random(candidates.size) < 0.3]
     first = dt.date(2021, 2, 1).toordinal()
+    box = shapely.box(*obs.bounds)
     for dev in reported.tolist():
         when = dt.date.fromordinal(int(rng.integers(first, end.toordinal())))
         team = _team_for(operators, ("eod",), (("national_authority", 0.7), ("military", 0.3)), rng)
-        spot = as_multi(shapely.Point(truth.x[dev], truth.y[dev]).buffer(10.0, 8))
+        circle = shapely.Point(truth.x[dev], truth.y[dev]).buffer(10.0, quad_segs=8)
+        spot = as_multi(circle.intersection(box))
         obs.activities.append(
             Activity("EOD", -1, team, when, when, "completed", None, "not_required", spot)
         )

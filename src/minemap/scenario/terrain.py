@@ -150,7 +150,11 @@ def _chaikin(coords: np.ndarray, iterations: int = 2) -> np.ndarray:
 
 
 def extract_rivers(
-    grid: Grid, drainage: Drainage, min_cells: float, names: NameMaker
+    grid: Grid,
+    drainage: Drainage,
+    min_cells: float,
+    names: NameMaker,
+    bounds: tuple[float, float, float, float],
 ) -> tuple[Rivers, np.ndarray]:
     """River reaches (Strahler order) from cells draining at least ``min_cells`` cells."""
     acc = drainage.accumulation.ravel()
@@ -183,6 +187,9 @@ def extract_rivers(
     same_inflow[par[same]] = True
     starts = idx[~same_inflow[idx]]
     xs, ys = grid.centres()
+    # the last row and column of the coarse grid may overhang the rectangle
+    xs = np.clip(xs, bounds[0], bounds[2])
+    ys = np.clip(ys, bounds[1], bounds[3])
     geoms: list[shapely.LineString] = []
     orders: list[int] = []
     for s in starts.tolist():
@@ -282,7 +289,7 @@ def make_terrain(
     drainage = route(dem)
     names = NameMaker(rng_hydro)
     rivers, strahler = extract_rivers(
-        coarse, drainage, params.river_min_catchment_km2 / cell_km2, names
+        coarse, drainage, params.river_min_catchment_km2 / cell_km2, names, frame.bounds
     )
 
     # the output DEM: resampled relief, fine detail, river channels cut in
