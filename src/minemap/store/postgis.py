@@ -145,7 +145,13 @@ class PostgisStore(SqlStore):
     def _upgrade_existing(self, conn: sa.Connection) -> None:
         self._migrate(conn, self.srid)
 
+    def _analyze(self, conn: sa.Connection, tables: Sequence[str]) -> None:
+        # without statistics the planner may scan 100,000 polygons instead of the GiST index
+        for name in tables:
+            conn.execute(sa.text(f'ANALYZE "{name}"'))
+
     def _after_copy(self, conn: sa.Connection) -> None:
+        self._analyze(conn, [t.name for t in self.metadata.sorted_tables])
         for table in self.metadata.sorted_tables:
             if "id" in table.c and table.c.id.primary_key:
                 conn.execute(

@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 PERSONAL_MASK = "[personal]"
 _CHUNK = 5000
+_ANALYZE_ROWS = 10_000  # a batch this large changes what the query planner should assume
 _READONLY_CHANGES = (*MANAGED, "workflow")
 
 
@@ -189,6 +190,9 @@ class SqlStore(Store):
 
     def _after_copy(self, conn: sa.Connection) -> None:
         """Engine bookkeeping after tables were loaded with explicit ids."""
+
+    def _analyze(self, conn: sa.Connection, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics after a large batch (engines that need it)."""
 
     def _upgrade_existing(self, conn: sa.Connection) -> None:
         """Run the engine's migrations on an existing store (``db init`` again)."""
@@ -701,9 +705,42 @@ class SqlStore(Store):
         n = len(valid)
         if n == 0:
             return []
-        table = self.table(k.name)
+        if organisation_id is not None:
+            self._require(conn, "organisations", organisation_id, "organisation_id")
         ids = self._next_ids(conn, k.name, n)
         now = utcnow()
+        # chunk by chunk, so that a large import holds one chunk's rows in memory at a time
+        for start in range(0, n, _CHUNK):
+            self._insert_chunk(
+                conn,
+                k,
+                valid.iloc[start : start + _CHUNK],
+                ids[start : start + _CHUNK],
+                user=user,
+                organisation_id=organisation_id,
+                now=now,
+            )
+        self._touch(k.name)
+        self._touch(tbl.AUDIT)
+        if k.name == "hazards":
+            self._touch(tbl.HAZARD_HISTORY)
+        if n >= _ANALYZE_ROWS:
+            self._analyze(conn, [k.name, tbl.AUDIT, tbl.HAZARD_HISTORY])
+        return ids
+
+    def _insert_chunk(
+        self,
+        conn: sa.Connection,
+        k: Kind,
+        valid: pd.DataFrame,
+        ids: list[int],
+        *,
+        user: str,
+        organisation_id: int | None,
+        now: dt.datetime,
+    ) -> None:
+        n = len(valid)
+        table = self.table(k.name)
         cols: dict[str, list[Any]] = {"id": ids}
         given_refs = valid["ref"] if "ref" in valid.columns else pd.Series([None] * n)
         cols["ref"] = [
@@ -720,7 +757,6 @@ class SqlStore(Store):
             cols["organisation_id"] = [
                 organisation_id if v is None else v for v in cols["organisation_id"]
             ]
-            self._require(conn, "organisations", organisation_id, "organisation_id")
         cols["created_at"] = cols["updated_at"] = [now] * n
         cols["created_by"] = cols["updated_by"] = [user] * n
         geoms: np.ndarray | None = None
@@ -728,7 +764,6 @@ class SqlStore(Store):
             geoms = np.asarray(valid.geometry.to_numpy(), dtype=object)
             cols[tbl.GEOM] = self._to_db_geoms(geoms)
         self._bulk_insert(conn, table, cols)
-        self._touch(k.name)
 
         # audit: the record as written (JSON-ready values), personal data masked,
         # geometry as WKT
@@ -765,7 +800,6 @@ class SqlStore(Store):
                 "after": afters,
             },
         )
-        self._touch(tbl.AUDIT)
         if k.name == "hazards":
             self._bulk_insert(
                 conn,
@@ -782,8 +816,6 @@ class SqlStore(Store):
                     tbl.GEOM: cols[tbl.GEOM],
                 },
             )
-            self._touch(tbl.HAZARD_HISTORY)
-        return ids
 
     def _bulk_insert(
         self, conn: sa.Connection, table: sa.Table, columns: Mapping[str, list[Any]]
