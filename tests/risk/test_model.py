@@ -17,6 +17,7 @@ from minemap.errors import ConfigError, InputFileError
 from minemap.risk.evidence import build_evidence
 from minemap.risk.model import (
     Candidate,
+    Ensemble,
     MissingFeatureWarning,
     ModelOptions,
     RiskModel,
@@ -62,7 +63,7 @@ def test_fit_chooses_by_inner_cv_and_drops_group_constant(trained: RiskModel) ->
     meta = trained.metadata
     assert [r["candidate"] for r in meta["inner_cv"]] == ["tiny", "tiny+background"]
     best = max(meta["inner_cv"], key=lambda r: r["inner_auc"])
-    assert meta["chosen"] == best["candidate"] == trained.candidate.name
+    assert meta["chosen"] == best["candidate"] == trained.recipe
     # "Víctimas " is constant within each municipality: it only names the group
     assert "Víctimas " in meta["dropped_features"]
     assert "Víctimas " not in [f.name for f in trained.features]
@@ -133,7 +134,7 @@ def test_save_and_load_round_trip(
 ) -> None:
     path = trained.save(tmp_path / "risk.model")
     with zipfile.ZipFile(path) as archive:
-        assert sorted(archive.namelist()) == ["booster.txt", "model.json"]
+        assert sorted(archive.namelist()) == ["booster_0.txt", "model.json"]
         document = json.loads(archive.read("model.json"))
     assert document["format"] == "minemap-risk-model"
     loaded = RiskModel.load(path)
@@ -198,12 +199,46 @@ def test_explain_top_contributions(table: pd.DataFrame, xy: np.ndarray, trained:
     sizes = explained[["contribution_1", "contribution_2", "contribution_3"]].abs().to_numpy()
     assert (np.diff(sizes, axis=1) <= 1e-12).all()
     # contributions add up to the raw score
-    import lightgbm  # noqa: F401
-
     matrix = trained.matrix(table.iloc[:20], xy=xy[:20], groups=groups[:20])
-    contrib = trained.booster.predict(matrix, pred_contrib=True)
     raw = trained.predict_raw(table.iloc[:20], xy=xy[:20], groups=groups[:20])
-    assert np.allclose(contrib.sum(axis=1), raw)
+    assert np.allclose(trained.contributions(matrix).sum(axis=1), raw)
+
+
+def test_ensemble_averages_members_with_their_own_columns(
+    tmp_path: Path, table: pd.DataFrame, xy: np.ndarray
+) -> None:
+    plain, with_group = (
+        Candidate("plain", num_leaves=4, min_child_samples=5, num_boost_round=20),
+        Candidate(
+            "group", num_leaves=4, min_child_samples=5, num_boost_round=20, group_features=True
+        ),
+    )
+    options = ModelOptions(
+        candidates=(plain, Ensemble("both", (plain, with_group))), inner_folds=3, num_threads=1
+    )
+    # choose the ensemble whatever the inner CV says, to test it
+    forced = ModelOptions(
+        candidates=(Ensemble("both", (plain, with_group)),), inner_folds=3, num_threads=1
+    )
+    model = fit(table[list(FEATURES)], table[LABEL], table[GROUP], xy=xy, options=forced)
+    assert [m.candidate.name for m in model.members] == ["plain", "group"]
+    names = model.feature_names
+    assert "Víctimas " in names
+    assert "Víctimas " not in [names[c] for c in model.members[0].columns]
+    assert "Víctimas " in [names[c] for c in model.members[1].columns]
+    groups = table[GROUP].to_numpy()
+    matrix = model.matrix(table, xy=xy, groups=groups)
+    each = [m.booster.predict(matrix[:, m.columns], raw_score=True) for m in model.members]
+    assert np.allclose(model.raw_from_matrix(matrix), np.mean(each, axis=0))
+    assert np.allclose(model.contributions(matrix).sum(axis=1), model.raw_from_matrix(matrix))
+    loaded = RiskModel.load(model.save(tmp_path / "ensemble.model"))
+    assert np.array_equal(
+        loaded.predict_proba(table, xy=xy, groups=groups),
+        model.predict_proba(table, xy=xy, groups=groups),
+    )
+    # an ensemble's inner-CV score costs no extra training: same members, same scores
+    compared = fit(table[list(FEATURES)], table[LABEL], table[GROUP], xy=xy, options=options)
+    assert [r["candidate"] for r in compared.metadata["inner_cv"]] == ["plain", "both"]
 
 
 def test_without_groups_or_coordinates_folds_are_row_runs(table: pd.DataFrame) -> None:

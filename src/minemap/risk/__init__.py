@@ -21,7 +21,9 @@ from minemap.risk.calibration import Calibrator, fit_calibrator
 from minemap.risk.folds import group_splits, square_blocks
 from minemap.risk.model import (
     DEFAULT_CANDIDATES,
+    DEFAULT_RECIPES,
     Candidate,
+    Ensemble,
     FeatureSpec,
     MissingFeatureWarning,
     ModelOptions,
@@ -41,12 +43,14 @@ from minemap.risk.validation import CVResult, cross_validate, scores
 
 __all__ = [
     "DEFAULT_CANDIDATES",
+    "DEFAULT_RECIPES",
     "NEGATIVE",
     "POSITIVE",
     "UNKNOWN",
     "CVResult",
     "Calibrator",
     "Candidate",
+    "Ensemble",
     "FeatureSpec",
     "MissingFeatureWarning",
     "ModelOptions",

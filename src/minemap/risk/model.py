@@ -9,34 +9,40 @@ How a model is made (every choice inside the training data only):
 
 1. **Features.** Numbers stay numbers, text columns become LightGBM
    categories. A feature that is constant within every training group can only
-   tell the model *which group* a row is in; with a handful of groups that is
-   memorisation, not knowledge that carries to a new group, so such features
-   are dropped (``drop_group_constant``; recorded in the model's metadata).
-   With coordinates, **spatial evidence** features are added
-   (:mod:`minemap.risk.evidence`): what survey found near the cell in *other*
-   groups, with monotone constraints (more positives nearby never lowers the
-   risk, more negatives never raises it).
+   tell the model *which group* a row is in (on the Antioquia table: the
+   municipality's counts of conflict victims). With a handful of groups a
+   tree can memorise groups through them, so a recipe leaves them out unless
+   it says ``group_features``. With coordinates, **spatial evidence**
+   features are added (:mod:`minemap.risk.evidence`): what survey found near
+   the cell in *other* groups, with monotone constraints (more positives
+   nearby never lowers the risk, more negatives never raises it).
 2. **Positives and unlabelled rows.** Unknown rows are never scored as
-   negatives. Each candidate recipe either learns from labelled rows only, or
-   also from the unlabelled rows as *background* (presence-background learning,
-   as in species-distribution models: weighted negatives that say "mines are
-   rarer than among the surveyed cells"); whether background helps is decided
-   by the inner cross-validation, which scores labelled rows only. The
-   calibrator is fitted on labelled rows only, so probabilities are those of a
-   cell like the surveyed ones.
-3. **Nested selection.** The candidates (:data:`DEFAULT_CANDIDATES`: shallow,
-   strongly regularised LightGBM trees, since there are few groups to learn
-   from) are compared by group cross-validation *inside the training rows*
-   (folds of whole groups); the best pooled ROC-AUC wins, earlier (simpler)
-   candidates winning ties.
+   negatives. A recipe either learns from labelled rows only, or also from the
+   unlabelled rows as *background* (presence-background learning, as in
+   species-distribution models: each unlabelled row a negative of weight
+   ``background_weight``, which says "mines are rarer in unsurveyed land than
+   among the surveyed cells" without claiming any unlabelled cell is clear).
+   No class prior is estimated: the calibrator, fitted on labelled rows
+   only, maps whatever the background did to the scores back to
+   probabilities of a surveyed-like cell. Whether background helps is
+   decided by the inner cross-validation, which scores labelled rows only.
+3. **Nested selection.** The recipes (:data:`DEFAULT_RECIPES`) are compared
+   by group cross-validation *inside the training rows* (folds of whole
+   groups); the best pooled ROC-AUC wins, earlier recipes winning ties. The
+   defaults are shallow, strongly regularised LightGBM trees (7 leaves, 40
+   rows a leaf, L2 5, row and feature subsampling), because a model that
+   must carry to an unseen group learns from few groups, not many rows:
+   one with background and without group-level features, one on labelled
+   rows with them, and the ensemble of the two (their log-odds averaged),
+   which see different evidence and err differently.
 4. **Calibration.** The winner's inner out-of-fold scores fit a monotonic
    calibrator (:mod:`minemap.risk.calibration`).
-5. **Final model.** The winner is refitted on all training rows.
+5. **Final model.** The winner's boosters are refitted on all training rows.
 
 A model is saved as one zip file (:meth:`RiskModel.save`) holding
 ``model.json`` (features, recipe, calibration, evidence points, metadata) and
-``booster.txt`` (LightGBM's own text format): portable, inspectable, and
-never a pickle. Training is deterministic for a seed.
+one ``booster_<i>.txt`` per booster (LightGBM's own text format): portable,
+inspectable, and never a pickle. Training is deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -202,6 +208,33 @@ class Candidate:
         }
 
 
+@dataclass(frozen=True)
+class Ensemble:
+    """Several recipes trained side by side, their raw scores (log-odds) averaged.
+
+    Members that learn from different information (labelled rows only or with
+    background; with or without group-level features) make different
+    mistakes on a new group; their average is steadier than any of them.
+    """
+
+    name: str
+    members: tuple[Candidate, ...]
+
+    @property
+    def background_weight(self) -> float:
+        """The largest background weight of the members (0: no member uses background)."""
+        return max(m.background_weight for m in self.members)
+
+
+#: A recipe compared in the inner cross-validation: one booster or an average of several.
+Recipe = Candidate | Ensemble
+
+
+def members_of(recipe: Recipe) -> tuple[Candidate, ...]:
+    """The single-booster recipes ``recipe`` is made of."""
+    return recipe.members if isinstance(recipe, Ensemble) else (recipe,)
+
+
 #: Shallow, regularised trees (few groups to learn from), each with and without background.
 DEFAULT_CANDIDATES: tuple[Candidate, ...] = (
     Candidate("shallow"),
@@ -217,6 +250,17 @@ DEFAULT_CANDIDATES: tuple[Candidate, ...] = (
 )
 
 
+_BACKGROUND = Candidate("shallow+background", background_weight=1.0)
+_GROUP_LEVEL = Candidate("shallow+group-level", group_features=True)
+
+#: The recipes :func:`fit` compares by default (see the module docs for why these).
+DEFAULT_RECIPES: tuple[Recipe, ...] = (
+    _BACKGROUND,
+    _GROUP_LEVEL,
+    Ensemble("ensemble", (_GROUP_LEVEL, _BACKGROUND)),
+)
+
+
 @dataclass(frozen=True)
 class ModelOptions:
     """How :func:`fit` trains; the defaults are minemap's recipe.
@@ -228,7 +272,7 @@ class ModelOptions:
     coordinates but no groups are given (default: 20 cell spacings).
     """
 
-    candidates: tuple[Candidate, ...] = DEFAULT_CANDIDATES
+    candidates: tuple[Recipe, ...] = DEFAULT_RECIPES
     inner_folds: int = 5
     seed: int = 42
     num_threads: int = 0
@@ -242,6 +286,10 @@ class ModelOptions:
         if not self.candidates:
             msg = "at least one candidate recipe is needed"
             raise ConfigError(msg)
+        names = [r.name for r in self.candidates]
+        if len(set(names)) != len(names):
+            msg = f"candidate recipe names must differ: {', '.join(names)}"
+            raise ConfigError(msg)
         if self.inner_folds < 2:
             msg = f"inner_folds must be at least 2, not {self.inner_folds}"
             raise ConfigError(msg)
@@ -251,20 +299,34 @@ class ModelOptions:
 
 
 @dataclass
+class Member:
+    """One trained booster of a model: its recipe, its booster, the inputs it reads.
+
+    ``columns`` index the model's :attr:`RiskModel.feature_names`.
+    """
+
+    candidate: Candidate
+    booster: Any
+    columns: list[int]
+
+
+@dataclass
 class RiskModel:
     """A trained, calibrated risk model.
 
-    ``features`` are the input columns used (after dropping group-constant
-    ones); ``evidence`` the labelled points the spatial-evidence features are
-    drawn from (None when the model uses none); ``metadata`` what is worth
-    knowing later (label column, counts, the inner-CV scores of every
-    candidate, dropped columns, coordinate columns and CRS, creation time).
+    ``features`` are the table columns any member reads (group-constant
+    columns only when a member learns from them); ``members`` the boosters
+    whose raw scores are averaged (one for a single recipe); ``evidence``
+    the labelled points the spatial-evidence features are drawn from (None
+    when the model uses none); ``metadata`` what is worth knowing later
+    (label column, counts, the inner-CV score of every recipe, dropped
+    columns, coordinate columns and CRS, creation time).
     """
 
     features: list[FeatureSpec]
-    booster: Any
+    members: list[Member]
     calibrator: Calibrator
-    candidate: Candidate
+    recipe: str
     evidence: Evidence | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -282,7 +344,7 @@ class RiskModel:
         groups: np.ndarray | None = None,
         warn: bool = True,
     ) -> np.ndarray:
-        """The model's input matrix for table ``X``.
+        """The model's input matrix for table ``X`` (columns: :attr:`feature_names`).
 
         Missing feature columns become missing values with a
         :class:`MissingFeatureWarning` naming them; extra columns are
@@ -316,24 +378,43 @@ class RiskModel:
         self, X: pd.DataFrame, *, xy: np.ndarray | None = None, groups: np.ndarray | None = None
     ) -> np.ndarray:
         """Raw scores (log-odds before calibration), one per row of ``X``, in order."""
-        matrix = self.matrix(X, xy=xy, groups=groups)
-        return self._raw(matrix)
+        return self.raw_from_matrix(self.matrix(X, xy=xy, groups=groups))
 
-    def _raw(self, matrix: np.ndarray) -> np.ndarray:
-        out = np.empty(len(matrix))
+    def raw_from_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Raw scores of a matrix from :meth:`matrix`: the members' mean, in chunks."""
+        out = np.zeros(len(matrix))
         threads = int(self.metadata.get("num_threads", 0))
-        for start in range(0, len(matrix), PREDICT_CHUNK):
-            stop = min(start + PREDICT_CHUNK, len(matrix))
-            out[start:stop] = self.booster.predict(
-                matrix[start:stop], raw_score=True, num_threads=threads
-            )
-        return out
+        for member in self.members:
+            for start in range(0, len(matrix), PREDICT_CHUNK):
+                stop = min(start + PREDICT_CHUNK, len(matrix))
+                out[start:stop] += member.booster.predict(
+                    matrix[start:stop, member.columns], raw_score=True, num_threads=threads
+                )
+        return out / len(self.members)
 
     def predict_proba(
         self, X: pd.DataFrame, *, xy: np.ndarray | None = None, groups: np.ndarray | None = None
     ) -> np.ndarray:
         """Calibrated probabilities that each row's cell is mined, in row order."""
         return self.calibrator(self.predict_raw(X, xy=xy, groups=groups))
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-row contributions of every input plus the baseline (last column), in log-odds.
+
+        LightGBM's own ``pred_contrib`` (exact TreeSHAP) of each member,
+        averaged like the raw scores, so a row's contributions sum to its raw
+        score.
+        """
+        out = np.zeros((len(matrix), matrix.shape[1] + 1))
+        for member in self.members:
+            for start in range(0, len(matrix), PREDICT_CHUNK):
+                stop = min(start + PREDICT_CHUNK, len(matrix))
+                part = np.asarray(
+                    member.booster.predict(matrix[start:stop, member.columns], pred_contrib=True)
+                )
+                out[start:stop, member.columns] += part[:, :-1]
+                out[start:stop, -1] += part[:, -1]
+        return out / len(self.members)
 
     def explain(
         self,
@@ -345,26 +426,17 @@ class RiskModel:
     ) -> pd.DataFrame:
         """The ``top`` feature contributions of each row, largest in size first.
 
-        Contributions are LightGBM's own (``pred_contrib``, exact TreeSHAP
-        values) in log-odds: positive raises the risk, negative lowers it.
-        Columns ``feature_1, contribution_1, ..., feature_<top>,
-        contribution_<top>`` and ``baseline`` (the log-odds before any
-        feature), one row per row of ``X``, in order.
+        Contributions (:meth:`contributions`) are in log-odds: positive raises
+        the risk, negative lowers it. Columns ``feature_1, contribution_1, ...,
+        feature_<top>, contribution_<top>`` and ``baseline`` (the log-odds
+        before any feature), one row per row of ``X``, in order.
         """
-        matrix = self.matrix(X, xy=xy, groups=groups)
+        contrib = self.contributions(self.matrix(X, xy=xy, groups=groups))
         names = np.asarray(self.feature_names, dtype=object)
         top = max(1, min(top, len(names)))
-        columns: dict[str, Any] = {}
-        parts = []
-        for start in range(0, max(len(matrix), 1), PREDICT_CHUNK):
-            chunk = matrix[start : start + PREDICT_CHUNK]
-            if len(chunk) == 0:
-                parts.append(np.zeros((0, len(names) + 1)))
-                continue
-            parts.append(np.asarray(self.booster.predict(chunk, pred_contrib=True)))
-        contrib = np.vstack(parts)
         values, baseline = contrib[:, :-1], contrib[:, -1]
         order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
+        columns: dict[str, Any] = {}
         for k in range(top):
             pick = order[:, k]
             columns[f"feature_{k + 1}"] = names[pick]
@@ -373,8 +445,10 @@ class RiskModel:
         return pd.DataFrame(columns, index=X.index)
 
     def feature_importance(self) -> pd.Series:
-        """Total gain of each model input, largest first."""
-        gain = self.booster.feature_importance(importance_type="gain")
+        """Total gain of each model input over the members, largest first."""
+        gain = np.zeros(len(self.feature_names))
+        for member in self.members:
+            gain[member.columns] += member.booster.feature_importance(importance_type="gain")
         return pd.Series(gain, index=self.feature_names, name="gain").sort_values(ascending=False)
 
     # --- the model file --------------------------------------------------------
@@ -385,8 +459,16 @@ class RiskModel:
         document = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
+            "recipe": self.recipe,
             "features": [asdict(f) for f in self.features],
-            "candidate": asdict(self.candidate),
+            "members": [
+                {
+                    "candidate": asdict(m.candidate),
+                    "columns": list(m.columns),
+                    "booster": f"booster_{i}.txt",
+                }
+                for i, m in enumerate(self.members)
+            ],
             "calibration": self.calibrator.to_dict(),
             "evidence": None if self.evidence is None else _evidence_to_dict(self.evidence),
             "metadata": self.metadata,
@@ -395,7 +477,8 @@ class RiskModel:
         try:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr("model.json", json.dumps(document, indent=1, default=_jsonable))
-                archive.writestr("booster.txt", self.booster.model_to_string())
+                for i, member in enumerate(self.members):
+                    archive.writestr(f"booster_{i}.txt", member.booster.model_to_string())
             tmp.replace(path)
         finally:
             tmp.unlink(missing_ok=True)
@@ -412,33 +495,41 @@ class RiskModel:
         try:
             with zipfile.ZipFile(path) as archive:
                 document = json.loads(archive.read("model.json").decode("utf-8"))
-                booster_text = archive.read("booster.txt").decode("utf-8")
-        except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError):
-            raise InputFileError(path, "not a minemap model file") from None
-        if document.get("format") != FORMAT:
-            raise InputFileError(path, "not a minemap model file")
-        version = document.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            msg = f"model format version {version!r} is newer than this minemap reads"
-            raise InputFileError(path, msg)
-        try:
+                if document.get("format") != FORMAT:
+                    raise InputFileError(path, "not a minemap model file")
+                version = document.get("format_version")
+                if not isinstance(version, int) or version > FORMAT_VERSION:
+                    msg = f"model format version {version!r} is newer than this minemap reads"
+                    raise InputFileError(path, msg)
+                members = [
+                    Member(
+                        candidate=Candidate(**m["candidate"]),
+                        booster=lgb.Booster(model_str=archive.read(m["booster"]).decode("utf-8")),
+                        columns=[int(c) for c in m["columns"]],
+                    )
+                    for m in document["members"]
+                ]
             features = [
                 FeatureSpec(f["name"], f["kind"], tuple(f.get("categories", ())))
                 for f in document["features"]
             ]
-            candidate = Candidate(**document["candidate"])
             calibrator = Calibrator.from_dict(document["calibration"])
             evidence = (
                 None if document["evidence"] is None else _evidence_from_dict(document["evidence"])
             )
-            booster = lgb.Booster(model_str=booster_text)
-        except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
-            raise InputFileError(path, f"damaged model file ({exc})") from None
+        except InputFileError:
+            raise
+        except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError):
+            raise InputFileError(path, "not a minemap model file") from None
+        except (KeyError, TypeError, ValueError, AttributeError, lgb.basic.LightGBMError) as exc:
+            raise InputFileError(path, f"damaged model file ({exc!r})") from None
+        if not members:
+            raise InputFileError(path, "damaged model file (no boosters)")
         return cls(
             features=features,
-            booster=booster,
+            members=members,
             calibrator=calibrator,
-            candidate=candidate,
+            recipe=str(document.get("recipe", members[0].candidate.name)),
             evidence=evidence,
             metadata=dict(document.get("metadata", {})),
         )
@@ -606,9 +697,16 @@ def _matrix(
 def _inner_scores(
     design: _Design, options: ModelOptions
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Inner out-of-fold raw scores of every candidate (``(n_candidates, n_rows)``)."""
+    """Inner out-of-fold raw scores of every recipe (``(n_recipes, n_rows)``).
+
+    Each distinct member recipe is trained once per fold; an ensemble's score
+    is the mean of its members' scores, so comparing ensembles costs nothing.
+    """
     n = len(design.labels)
-    oof = np.full((len(options.candidates), n), np.nan)
+    atoms: list[Candidate] = []
+    for recipe in options.candidates:
+        atoms += [m for m in members_of(recipe) if m not in atoms]
+    atom_oof = np.full((len(atoms), n), np.nan)
     n_groups = len(np.unique(design.groups))
     folds = min(options.inner_folds, n_groups)
     scored = design.labels >= 0
@@ -620,7 +718,7 @@ def _inner_scores(
             continue
         train_extra, _ = _evidence_for(design, train, train, options)
         held_extra, _ = _evidence_for(design, train, held, options)
-        for c, candidate in enumerate(options.candidates):
+        for a, candidate in enumerate(atoms):
             monotone, categorical = design.constraints(candidate)
             booster = _train_booster(
                 _matrix(design, candidate, train, train_extra),
@@ -631,10 +729,17 @@ def _inner_scores(
                 categorical=categorical,
             )
             held_matrix = _matrix(design, candidate, held, held_extra)
-            oof[c, held] = booster.predict(held_matrix, raw_score=True)
-    report = []
-    for c, candidate in enumerate(options.candidates):
-        report.append({"candidate": candidate.name, "inner_auc": _auc(design.labels, oof[c])})
+            atom_oof[a, held] = booster.predict(held_matrix, raw_score=True)
+    oof = np.vstack(
+        [
+            np.mean([atom_oof[atoms.index(m)] for m in members_of(recipe)], axis=0)
+            for recipe in options.candidates
+        ]
+    )
+    report = [
+        {"candidate": recipe.name, "inner_auc": _auc(design.labels, oof[r])}
+        for r, recipe in enumerate(options.candidates)
+    ]
     return oof, report
 
 
@@ -710,26 +815,32 @@ def fit(
     best = 0
     if aucs and any(np.isfinite(aucs)):
         best = int(np.nanargmax(np.asarray(aucs, dtype=float)))
-    candidate = options.candidates[best]
+    recipe = options.candidates[best]
     calibrator = fit_calibrator(oof[best], labels, method=options.calibration)
     everything = np.arange(len(labels))
     extra, evidence = _evidence_for(design, everything, everything, options)
-    monotone, categorical = design.constraints(candidate)
-    booster = _train_booster(
-        _matrix(design, candidate, everything, extra),
-        labels,
-        candidate,
-        options=options,
-        monotone=monotone,
-        categorical=categorical,
-    )
-    columns = design.columns(candidate)
+    used = sorted({j for m in members_of(recipe) for j in design.columns(m)})
+    position = {j: k for k, j in enumerate(used)}
+    members = []
+    for candidate in members_of(recipe):
+        monotone, categorical = design.constraints(candidate)
+        booster = _train_booster(
+            _matrix(design, candidate, everything, extra),
+            labels,
+            candidate,
+            options=options,
+            monotone=monotone,
+            categorical=categorical,
+        )
+        columns = [position[j] for j in design.columns(candidate)]
+        columns += list(range(len(used), len(used) + extra.shape[1]))
+        members.append(Member(candidate=candidate, booster=booster, columns=columns))
     dropped = {
         specs[j].name: "constant within every group (identifies the group)"
         for j in range(len(specs))
-        if j not in set(columns)
+        if j not in position
     }
-    specs = [specs[j] for j in columns]
+    specs = [specs[j] for j in used]
     info = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "rows": len(labels),
@@ -739,7 +850,7 @@ def fit(
         "groups": len(np.unique(group_names)),
         "group_origin": group_origin,
         "inner_cv": report,
-        "chosen": candidate.name,
+        "chosen": recipe.name,
         "dropped_features": dropped,
         "seed": options.seed,
         "num_threads": options.num_threads,
@@ -751,17 +862,17 @@ def fit(
     except ImportError:  # pragma: no cover - the package always has a version
         pass
     info.update(metadata or {})
-    log.info("chose %s (inner CV %s)", candidate.name, report)
+    log.info("chose %s (inner CV %s)", recipe.name, report)
     return RiskModel(
         features=specs,
-        booster=booster,
+        members=members,
         calibrator=calibrator,
-        candidate=candidate,
+        recipe=recipe.name,
         evidence=evidence,
         metadata=info,
     )
 
 
-def with_candidates(options: ModelOptions, *candidates: Candidate) -> ModelOptions:
+def with_candidates(options: ModelOptions, *candidates: Recipe) -> ModelOptions:
     """``options`` with its candidate recipes replaced (e.g. one fixed recipe, no selection)."""
     return replace(options, candidates=tuple(candidates))
