@@ -406,3 +406,43 @@ def test_transactions_commit_together_or_not_at_all(store: Store) -> None:
         store.insert("hazards", [hazard()], user="u")
         store.insert("hazards", [hazard(600)], user="u")
     assert store.count("hazards") == 2
+
+
+def test_columns_missing_from_an_older_store_are_added(store_url: str) -> None:
+    s = open_store(store_url)
+    assert isinstance(s, SqlStore)
+    with s.engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE hazards DROP COLUMN description"))
+    s.close()
+    with open_store(store_url) as again:
+        [hid] = again.insert("hazards", [hazard(description="added back")], user="u")
+        assert again.get("hazards", hid)["description"] == "added back"
+
+
+def test_check_lists_every_refused_row_without_writing(store: Store) -> None:
+    fill(store)
+    rows = [
+        hazard(0, ref="HA-1"),  # the sample's ref: taken
+        hazard(600, settlement_ref="SE-404"),
+        hazard(1200, settlement_ref="SE-1"),
+    ]
+    result = store.check("hazards", rows)
+    assert list(result.rejects["row"]) == [1, 2]
+    assert list(result.rejects["field"]) == ["ref", "settlement_ref"]
+    assert list(result.valid.index) == [3]
+    assert result.valid["settlement_id"].iloc[0] == store.read("settlements")["id"].iloc[0]
+    assert store.count("hazards") == 1
+
+
+@pytest.mark.postgis
+def test_postgis_migrations_are_recorded(postgis_url: str) -> None:
+    with open_store(postgis_url) as s:
+        s.init()
+        assert isinstance(s, SqlStore)
+        with s.engine.connect() as conn:
+            assert (
+                conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            )
+            srid = conn.execute(sa.text("SELECT Find_SRID('public', 'hazards', 'geom')")).scalar()
+            assert srid == 32638
+        s.init()  # again: nothing to migrate, records kept
