@@ -123,7 +123,7 @@ def forecast_file(plan_dir: Path | None) -> Path | None:
 
 def plan_layer_file(plan_dir: Path) -> Path | None:
     """The plan folder's GeoPackage of hazards (priorities, planned dates), if any."""
-    for name in ("schedule.gpkg", "plan.gpkg", "priorities.gpkg", "hazards.gpkg"):
+    for name in ("planned_hazards.gpkg", "priorities.gpkg", "schedule.gpkg", "plan.gpkg"):
         if (plan_dir / name).is_file():
             return plan_dir / name
     found = sorted(plan_dir.glob("*.gpkg"))

@@ -149,7 +149,17 @@ def explain(
         result = explain_cell(path.parent, x, y, top=5)
     except NotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
-    return JSONResponse({"lon": lon, "lat": lat, **geo.plain(result.as_dict())})
+    from minemap.features.catalogue import FEATURES
+
+    # name each feature's unit and why it matters, for the reader of the page
+    described = {f.name: f for f in FEATURES}
+    body = geo.plain(result.as_dict())
+    for c in body["contributions"]:
+        feature = described.get(c["feature"])
+        if feature is not None:
+            c["unit"] = feature.unit
+            c["rationale"] = feature.rationale
+    return JSONResponse({"lon": lon, "lat": lat, **body})
 
 
 # --- the offline basemap ------------------------------------------------------------------

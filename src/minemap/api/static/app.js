@@ -228,8 +228,8 @@ function mapStyle() {
     { id: "eore", type: "circle", source: "records", "source-layer": "eore_sessions",
       paint: { "circle-radius": 4.5, "circle-color": "#0ea5e9", "circle-stroke-color": "#fff", "circle-stroke-width": 1.2 } },
     { id: "finds", type: "circle", source: "records", "source-layer": "finds",
-      paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 2.5, 14, 5], "circle-color": match("category", COLOURS.find, "#7f1d1d"),
-               "circle-stroke-color": "#fff", "circle-stroke-width": 0.8 } },
+      paint: { "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 1.2, 13, 2.5, 16, 5], "circle-color": match("category", COLOURS.find, "#7f1d1d"),
+               "circle-stroke-color": "#fff", "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 12, 0, 14, 0.8] } },
     { id: "accidents", type: "circle", source: "records", "source-layer": "accidents",
       paint: { "circle-radius": 6, "circle-color": "#fde047", "circle-stroke-color": "#b91c1c", "circle-stroke-width": 2.4 } },
   );
@@ -240,8 +240,9 @@ function mapStyle() {
              "circle-stroke-color": "#374151", "circle-stroke-width": 1.4 } });
   if (cfg.plan) {
     sources.priorities = { type: "geojson", data: { type: "FeatureCollection", features: [] } };
-    layers.push({ id: "priorities", type: "line", source: "priorities",
-      paint: { "line-color": "#6d28d9", "line-width": 2.5 } });
+    layers.push({ id: "priorities", type: "line", source: "priorities", layout: { visibility: "none" },
+      paint: { "line-color": ["interpolate", ["linear"], ["coalesce", ["get", "priority"], 0], 0, "#c4b5fd", 0.5, "#7c3aed", 1, "#3b0764"],
+               "line-width": 2.5, "line-offset": -1.5 } });
   }
   return { version: 8, sources, layers };
 }
@@ -350,6 +351,7 @@ function updateSettlementLabels() {
 async function loadPriorities() {
   try {
     const data = await api("/api/plan-layer");
+    state.plan = Object.fromEntries(data.features.map((f) => [f.properties.hazard_id, f.properties]));
     state.map.getSource("priorities").setData(data);
   } catch {
     /* the plan folder may hold no hazard layer */
@@ -447,6 +449,7 @@ function showExplanation(why) {
   const contributions = why.contributions || why.top || [];
   if (contributions.length) {
     box.append(el("h4", { text: t("why_high") }));
+    box.append(el("p", { class: "hint", text: t("why_note") }));
     const maxAbs = Math.max(...contributions.map((c) => Math.abs(c.log_odds ?? c.contribution ?? 0)), 1e-9);
     const bars = el("div", { class: "bars" });
     for (const c of contributions) {
@@ -456,16 +459,27 @@ function showExplanation(why) {
       fill.style.width = `${w}%`;
       fill.style.left = v < 0 ? `${50 - w}%` : "50%";
       const label = c.feature || c.name;
-      const shown = c.value;
+      const shown = c.value != null ? ` = ${fmt(c.value, 1)}${c.unit && c.unit !== "class" ? " " + c.unit : ""}` : "";
       bars.append(
-        el("div", { class: "bar" },
-          el("div", {}, el("div", { text: shown != null ? `${label} = ${fmt(shown, 2)}` : label }), el("div", { class: "track" }, fill)),
-          el("div", { text: (v >= 0 ? "+" : "") + v.toFixed(3) })),
+        el("div", { class: "bar", title: c.rationale || "" },
+          el("div", {}, el("div", { class: "feat" }, el("b", { text: label }), shown), el("div", { class: "track" }, fill),
+             c.rationale ? el("div", { class: "why", text: c.rationale }) : null),
+          el("div", { class: "contrib", text: (v >= 0 ? "+" : "") + v.toFixed(2) })),
       );
     }
     box.append(bars);
   }
   details.replaceChildren(box);
+}
+
+function planRows(id) {
+  const plan = state.plan && state.plan[id];
+  if (!plan) return [];
+  const when = [plan.planned_start, plan.planned_end].filter(Boolean).join(" → ");
+  return [
+    [t("field_priority"), plan.priority != null ? fmt(plan.priority, 2) : null],
+    [t("field_planned"), when || null],
+  ];
 }
 
 async function showHazard(id) {
@@ -485,6 +499,7 @@ async function showHazard(id) {
     [t("field_recorded_on"), p.recorded_on],
     [t("field_workflow"), badge(p.workflow)],
     [t("field_version"), p.version],
+    ...planRows(story.hazard.id),
   ]));
   const hist = story.history.map((h) => ({ ...h, when: (h.at || h.changed_at || h.date || "").toString().slice(0, 10) }));
   box.append(el("h4", { text: t("history") }));
@@ -540,8 +555,8 @@ function renderDashboard(d) {
   const cas = d.casualties_by_month;
   chart("chart-casualties", {
     type: "bar",
-    data: { labels: cas.months, datasets: Object.entries(cas.groups).map(([g, values]) => ({ label: t(g), data: values, backgroundColor: GROUP_COLOURS[g] || "#888" })) },
-    options: stacked,
+    data: { labels: cas.months, datasets: Object.entries(cas.groups).map(([g, values]) => ({ label: t(g), data: values, backgroundColor: GROUP_COLOURS[g] || "#888", maxBarThickness: 36 })) },
+    options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },
   });
 
   const rel = d.released_by_month;
@@ -563,10 +578,15 @@ function renderDashboard(d) {
 }
 
 function forecastCurve(forecast) {
-  // the planner's monthly curve: a list of {month|date, p10, p50, p90} (areas in m²)
+  // the planner's monthly curve of land released from its start: a list of
+  // {month, ...p10, ...p50, ...p90} in m² (e.g. released_m2_p50)
   if (!forecast) return null;
   for (const value of Object.values(forecast)) {
-    if (Array.isArray(value) && value.length && typeof value[0] === "object" && "p50" in value[0]) return value;
+    if (!Array.isArray(value) || !value.length || typeof value[0] !== "object") continue;
+    const keys = Object.keys(value[0]);
+    const pick = (q) => keys.find((k) => k.endsWith(q));
+    if (!pick("p50")) continue;
+    return value.map((v) => ({ month: String(v.month || v.date).slice(0, 7), p10: v[pick("p10")], p50: v[pick("p50")], p90: v[pick("p90")] }));
   }
   return null;
 }
@@ -576,16 +596,15 @@ function renderProgress(progress) {
   const curve = forecastCurve(progress.forecast);
   document.getElementById("forecast-note").classList.toggle("hidden", !!curve);
   const months = new Set(actual.map((a) => a.month));
-  if (curve) for (const c of curve) months.add(String(c.month || c.date).slice(0, 7));
+  if (curve) for (const c of curve) months.add(c.month);
   const labels = [...months].sort();
   const byMonth = Object.fromEntries(actual.map((a) => [a.month, ha(a.cumulative_m2)]));
   const datasets = [{ label: t("actual"), data: labels.map((m) => byMonth[m] ?? null), borderColor: "#1b7f4b", backgroundColor: "#1b7f4b", pointRadius: 0, borderWidth: 2.5, spanGaps: true }];
   if (curve) {
     const done = actual.length ? actual[actual.length - 1].cumulative_m2 : 0;
-    const at = Object.fromEntries(curve.map((c) => [String(c.month || c.date).slice(0, 7), c]));
-    // the curve may be of area released after the forecast starts: add what was released before
-    const offset = curve[0].p50 < done / 2 ? done : 0;
-    const series = (k) => labels.map((m) => (at[m] ? ha(at[m][k] + offset) : null));
+    const at = Object.fromEntries(curve.map((c) => [c.month, c]));
+    // the forecast counts land released from its start: add what was released before
+    const series = (k) => labels.map((m) => (at[m] ? ha(at[m][k] + done) : null));
     datasets.push({ label: t("forecast_band"), data: series("p90"), borderColor: "rgba(29,78,137,0)", backgroundColor: "rgba(29,78,137,.15)", fill: "+1", pointRadius: 0 });
     datasets.push({ label: "P10", data: series("p10"), borderColor: "rgba(29,78,137,0)", pointRadius: 0 });
     datasets.push({ label: t("forecast_p50"), data: series("p50"), borderColor: "#1d4e89", borderDash: [6, 4], pointRadius: 0, borderWidth: 2 });
