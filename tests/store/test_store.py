@@ -446,3 +446,30 @@ def test_postgis_migrations_are_recorded(postgis_url: str) -> None:
             srid = conn.execute(sa.text("SELECT Find_SRID('public', 'hazards', 'geom')")).scalar()
             assert srid == 32638
         s.init()  # again: nothing to migrate, records kept
+
+
+def test_activity_areas_follow_their_releases(store: Store) -> None:
+    ids = fill(store)  # activity AC-1 with one reduced release of 250 x 250 m
+    act = store.get("activities", ids["activities"])
+    assert act["area_reduced_m2"] == pytest.approx(62_500)
+    assert act["area_cleared_m2"] == 0
+    [cleared] = store.insert(
+        "releases",
+        [
+            {
+                "activity_ref": "AC-1",
+                "method": "cleared",
+                "released_on": "2022-05-20",
+                "geometry": box(250, 0, 100),
+            }
+        ],
+        user="qa",
+    )
+    act = store.get("activities", ids["activities"])
+    assert act["area_cleared_m2"] == pytest.approx(10_000)
+    assert act["version"] == 2
+    entry = store.audit(kind="activities", record_id=ids["activities"]).iloc[-1]
+    assert entry["after"] == {"area_cleared_m2": 10_000.0}
+    assert "releases" in entry["reason"]
+    store.delete("releases", cleared, expected_version=1, user="qa")
+    assert store.get("activities", ids["activities"])["area_cleared_m2"] == 0

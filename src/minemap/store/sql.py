@@ -41,6 +41,7 @@ from minemap.records import workflow
 from minemap.records.schema import (
     INSERT_ORDER,
     KINDS,
+    RELEASE_METHODS,
     ROLES,
     SYSTEM_FIELDS,
     Field,
@@ -724,9 +725,68 @@ class SqlStore(Store):
         self._touch(tbl.AUDIT)
         if k.name == "hazards":
             self._touch(tbl.HAZARD_HISTORY)
+        if k.name == "releases":
+            released = set(valid["activity_id"].dropna().astype(int))
+            self._sync_activity_areas(conn, released, user=user, now=now)
         if n >= _ANALYZE_ROWS:
             self._analyze(conn, [k.name, tbl.AUDIT, tbl.HAZARD_HISTORY])
         return ids
+
+    def _sync_activity_areas(
+        self, conn: sa.Connection, activity_ids: set[Any], *, user: str, now: dt.datetime
+    ) -> None:
+        """Keep each activity's cancelled/reduced/cleared areas equal to its releases' sums.
+
+        IMAS 07.11 counts released land by method; an activity's three area
+        fields are the totals of its release polygons (0 for a method it has
+        none of), rewritten, audited and versioned whenever its releases change.
+        """
+        ids = sorted(int(i) for i in activity_ids if i is not None and not pd.isna(i))
+        if not ids:
+            return
+        rel, act = self.table("releases"), self.table("activities")
+        sums: dict[tuple[int, str], float] = {}
+        query = (
+            sa.select(rel.c.activity_id, rel.c.method, sa.func.sum(rel.c.area_m2))
+            .where(rel.c.activity_id.in_(ids))
+            .group_by(rel.c.activity_id, rel.c.method)
+        )
+        for aid, method, total in conn.execute(query):
+            sums[(int(aid), str(method))] = float(total or 0.0)
+        fields = {m: f"area_{m}_m2" for m in RELEASE_METHODS}
+        current = conn.execute(
+            sa.select(act.c.id, act.c.version, *(act.c[f] for f in fields.values())).where(
+                act.c.id.in_(ids)
+            )
+        ).all()
+        for row in current:
+            aid, version = int(row[0]), int(row[1])
+            before = dict(zip(fields.values(), row[2:], strict=True))
+            after = {f: round(sums.get((aid, m), 0.0), 3) for m, f in fields.items()}
+            changed = {
+                f: v
+                for f, v in after.items()
+                if before[f] is None or not np.isclose(float(before[f]), v, rtol=1e-9, atol=1e-3)
+            }
+            if not changed:
+                continue
+            conn.execute(
+                sa.update(act)
+                .where(act.c.id == aid)
+                .values(**changed, version=version + 1, updated_at=now, updated_by=user)
+            )
+            self._audit(
+                conn,
+                user=user,
+                kind="activities",
+                record_id=aid,
+                action="update",
+                before={f: before[f] for f in changed},
+                after=changed,
+                reason="released areas summed from the activity's releases",
+                at=now,
+            )
+            self._touch("activities")
 
     def _insert_chunk(
         self,
@@ -1027,6 +1087,9 @@ class SqlStore(Store):
                     version=int(expected_version) + 1,
                     reason=reason,
                 )
+            if k.name == "releases":
+                touched = {before.get("activity_id"), new.get("activity_id")}
+                self._sync_activity_areas(conn, touched, user=user, now=now)
             return self._fetch(conn, k, record_id, include_personal=False)
 
     def _history(
@@ -1130,6 +1193,8 @@ class SqlStore(Store):
                         **{tbl.GEOM: None},
                     )
                 )
+            if k.name == "releases":
+                self._sync_activity_areas(conn, {before.get("activity_id")}, user=user, now=now)
 
     def set_workflow(
         self, kind: str, record_id: int, state: str, *, expected_version: int, user: str
