@@ -296,7 +296,7 @@ class Router:
                 tr, tc = divmod(links[k][1], cols)
                 reach = max(reach, float(np.hypot(tr - sr, tc - sc)) * self.grid.cell)
             dist, pred = dijkstra(
-                self.graph, indices=s, return_predecessors=True, limit=6.0 * reach + 5_000.0
+                self.graph, indices=s, return_predecessors=True, limit=2.5 * reach + 3_000.0
             )
             for k in ks:
                 t = links[k][1]

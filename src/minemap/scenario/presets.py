@@ -250,8 +250,13 @@ class SurveyParams:
         "interpolated (assumption)",
         f"{FACTS_RELEASE_2023}; {FACTS_RELEASE_2025}",
     )
+    remote_front_cleared_share: float = param(
+        0.25,
+        "share of confirmed hazards on the old front, away from the people living by it, that "
+        "are cleared by the snapshot (military clearance); the rest are fenced and wait",
+    )
     cleared_share: float = param(
-        0.08, "share of each year's released land that is cleared (not cancelled or reduced)"
+        0.06, "share of each year's released land that is cleared (not cancelled or reduced)"
     )
     org_release_mix: tuple[tuple[str, float], ...] = param(
         (
@@ -272,7 +277,10 @@ class SurveyParams:
     reduce_distance_m: tuple[float, float] = param(
         (20.0, 45.0), "TS reduces land farther than this from any device"
     )
-    ts_find_rate: float = param(0.15, "share of devices in a surveyed area found by TS")
+    ts_find_rate: float = param(0.05, "share of devices in a surveyed area found by TS lanes")
+    ts_find_cap: int = param(
+        40, "TS stops sampling a hazard once this many devices have set its boundary"
+    )
     clearance_miss_rate: float = param(0.002, "devices missed by clearance (residual risk)")
     work_cell_m: float = param(25.0, "grid cell on which released land is outlined")
     cha_on_record_share: float = param(

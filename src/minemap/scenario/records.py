@@ -3,7 +3,10 @@
 A minority of the 1994-2020 minefields have a record: the west side's come
 from a few handed-over maps, the east side's from its own engineers. A
 record ties a landmark (the reference point) to the minefield's turning
-points by legs of bearing and distance, the way minefield record forms do.
+points by legs of bearing and distance, the way minefield record forms do:
+the first leg runs from the reference point to TP1, the others from turning
+point to turning point; most polygon records close with a leg back to TP1
+(labelled ``TP1``), whose misfit measures the record's own accuracy.
 
 Bearings are measured from the north named by ``bearing_type``:
 
@@ -148,6 +151,10 @@ def make_records(
             drop = int(rng.integers(1, len(points)))
             path = np.delete(path, drop + 1, axis=0)
             labels = [lab for k, lab in enumerate(labels) if k != drop]
+        if not as_line and rng.random() < 0.6:
+            # a careful surveyor walks back to TP1: the closing leg shows the misclosure
+            path = np.vstack([path, path[1:2]])
+            labels.append("TP1")
         d = np.diff(path, axis=0)
         grid_bearing = np.degrees(np.arctan2(d[:, 0], d[:, 1])) % 360.0
         distance = np.hypot(d[:, 0], d[:, 1])

@@ -82,6 +82,7 @@ class Hazard:
     name: str
     organisation: int
     priority: float
+    waits: bool = False  # confirmed on the old front far from any return: fenced, not cleared
     current: BaseGeometry | None = None  # after releases; None = untouched
     status: str = "open"
 
@@ -343,11 +344,14 @@ def record_hazards(
             settle_w = (
                 3.0 if returning else 1.5 if settlements.population[s] > 0 else 0.3
             ) * float(np.exp(-d_settle[i] / 1_500.0))
+        # the old front far from any return is military ground, worked last
+        remote_front = d_line[i] < params.near_line_m and settle_w < 0.5
         priority = (
             settle_w
             + 1.0 * (d_road[i] < 300.0)
             + 0.7 * (land_use == "farmland")
             + 0.5 * (htype == "CHA")
+            - 1.2 * remote_front
             + float(rng.normal(0.0, 0.8))
         )
         hazards.append(
@@ -363,6 +367,9 @@ def record_hazards(
                 name=f"{settlements.name[s]} {k:02d}",
                 organisation=0 if rng.random() < 0.85 else 6,
                 priority=priority,
+                # the old front's dense belts are fenced and wait, unless people live by them
+                waits=(d_line[i] < params.near_line_m and settle_w < 2.0)
+                and rng.random() >= params.remote_front_cleared_share,
             )
         )
     return hazards
@@ -571,7 +578,7 @@ def release_land(
         pending.sort(key=lambda p: -hazards[p.hazard].priority)
         still: list[_Pending] = []
         for p in pending:
-            if spent_cl >= budget_cl or p.ready > day1:
+            if spent_cl >= budget_cl or p.ready > day1 or hazards[p.hazard].waits:
                 still.append(p)
                 continue
             start = max(
@@ -675,7 +682,7 @@ def _survey(
     flag = np.zeros((cells.rows, cells.cols), dtype=np.int8)
     flag[cells.r[remain], cells.c[remain]] = 1
     in_remain = devices[flag[dr, dc] == 1]
-    found = in_remain[rng.random(in_remain.size) < params.ts_find_rate]
+    found = in_remain[rng.random(in_remain.size) < params.ts_find_rate][: params.ts_find_cap]
     if in_remain.size and found.size == 0:
         found = in_remain[: 1 + int(rng.integers(0, min(3, in_remain.size)))]
     reduce_poly = cells.polygon(reduce, poly)
@@ -707,15 +714,30 @@ def _record_finds(
     truth: Truth,
     rng: np.random.Generator,
 ) -> None:
+    """Finds of one activity, on days between ``start`` and ``stop``."""
     n = devices.size
     if n == 0:
         return
-    bounds = obs.bounds
     days = start.toordinal() + rng.integers(0, max((stop - start).days, 0) + 1, n)
+    _add_finds(obs, np.full(n, activity), np.full(n, hazard), devices, days, truth=truth, rng=rng)
+
+
+def _add_finds(
+    obs: Observations,
+    activities: np.ndarray,
+    hazards: np.ndarray,
+    devices: np.ndarray,
+    days: np.ndarray,
+    *,
+    truth: Truth,
+    rng: np.random.Generator,
+) -> None:
+    n = devices.size
+    bounds = obs.bounds
     condition, depth, disposal = _find_details(truth, devices, rng)
     obs.finds.add(
-        activity=np.full(n, activity, dtype=np.int64),
-        hazard=np.full(n, hazard, dtype=np.int64),
+        activity=activities.astype(np.int64),
+        hazard=hazards.astype(np.int64),
         device=devices.astype(np.int64),
         day=days.astype(np.int64),
         # GPS error of a few metres, never off the map
@@ -804,17 +826,20 @@ def _eod_callouts(
     reported = candidates[rng.random(candidates.size) < 0.3]
     first = dt.date(2021, 2, 1).toordinal()
     box = shapely.box(*obs.bounds)
-    for dev in reported.tolist():
-        when = dt.date.fromordinal(int(rng.integers(first, end.toordinal())))
+    days = rng.integers(first, end.toordinal(), reported.size)
+    acts = np.empty(reported.size, dtype=np.int64)
+    for k, (dev, day) in enumerate(zip(reported.tolist(), days.tolist(), strict=True)):
+        when = dt.date.fromordinal(day)
         team = _team_for(operators, ("eod",), (("national_authority", 0.7), ("military", 0.3)), rng)
         circle = shapely.Point(truth.x[dev], truth.y[dev]).buffer(10.0, quad_segs=8)
         spot = as_multi(circle.intersection(box))
         obs.activities.append(
             Activity("EOD", -1, team, when, when, "completed", None, "not_required", spot)
         )
-        _record_finds(
-            obs, len(obs.activities) - 1, -1, np.array([dev]), when, stop=when, truth=truth, rng=rng
-        )
+        acts[k] = len(obs.activities) - 1
+    if reported.size:
+        hazards = np.full(reported.size, -1)
+        _add_finds(obs, acts, hazards, reported, days, truth=truth, rng=rng)
 
 
 _CONTAMINATION = {
