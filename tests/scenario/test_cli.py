@@ -95,19 +95,13 @@ def test_generate_writes_the_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert (out / name).is_file()
 
 
-def test_demo_runs_its_steps(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def small_scenario(ctx: demo_module.DemoContext) -> None:
-        make_scenario(ctx.scenario, seed=ctx.seed, area_km2=20.0)
-        ctx.outputs["scenario"] = ctx.scenario
-
-    steps = list(demo_module.STEPS)
-    steps[0] = (steps[0][0], small_scenario)
-    monkeypatch.setattr(demo_module, "STEPS", steps)
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
-    out = capsys.readouterr().out
-    assert "Truth:" in out
-    png = tmp_path / "demo" / "overview.png"
+def test_demo_scenario_steps_draw_and_describe(tmp_path: Path) -> None:
+    # the demo's own steps for the scenario; the whole chain is tested in tests/test_demo.py
+    ctx = demo_module.DemoContext(out=tmp_path, seed=7, scenario=tmp_path / "scenario")
+    make_scenario(ctx.scenario, seed=ctx.seed, area_km2=20.0)
+    demo_module.draw_overview(ctx)
+    demo_module.describe_scenario(ctx)
+    png = ctx.outputs["overview map"]
     assert png.is_file()
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Truth:" in ctx.notes[-1]
