@@ -1,7 +1,18 @@
 """Persistence: one interface (:class:`~minemap.store.base.Store`), two engines by URL.
 
-* a path ending in ``.gpkg``: the embedded GeoPackage engine (the default);
-* ``postgresql://...``: PostgreSQL 15 with PostGIS (the server engine).
+* a path ending in ``.gpkg``: the embedded GeoPackage engine (the default),
+  :mod:`minemap.store.gpkg`; one file QGIS and GDAL open as layers;
+* ``postgresql://...``: PostgreSQL 15 with PostGIS (the server engine),
+  :mod:`minemap.store.postgis`, migrated by Alembic.
+
+Both build their tables from :mod:`minemap.store.tables` (generated from
+:mod:`minemap.records.schema`) and share the rules of :mod:`minemap.store.sql`:
+validation (:mod:`minemap.records.validate`), links by ref, workflow, optimistic
+concurrency, hazard history, audit, users, rasters, backup and restore.
+
+>>> store = open_store("national.gpkg")            # doctest: +SKIP
+>>> store.init(extent=(44.7, 38.3, 50.9, 42.0))    # doctest: +SKIP
+>>> ids = store.insert("hazards", frame, user="leyla")  # doctest: +SKIP
 """
 
 from __future__ import annotations
