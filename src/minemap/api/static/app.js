@@ -371,7 +371,7 @@ function initMap() {
     bounds: [[bounds[0], bounds[1]], [bounds[2], bounds[3]]],
     fitBoundsOptions: { padding: 30 },
     attributionControl: false,
-    preserveDrawingBuffer: true,
+    canvasContextAttributes: { preserveDrawingBuffer: true },
   });
   state.map = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
@@ -646,7 +646,7 @@ function initFormMap() {
     { id: "draft-line", type: "line", source: "draft", paint: { "line-color": "#c2410c", "line-width": 2 } },
     { id: "draft-points", type: "circle", source: "draft", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": 6, "circle-color": "#c2410c", "circle-stroke-color": "#fff", "circle-stroke-width": 2 } },
   );
-  const map = new maplibregl.Map({ container: "form-map", style, bounds: [[bounds[0], bounds[1]], [bounds[2], bounds[3]]], attributionControl: false, preserveDrawingBuffer: true });
+  const map = new maplibregl.Map({ container: "form-map", style, bounds: [[bounds[0], bounds[1]], [bounds[2], bounds[3]]], attributionControl: false, canvasContextAttributes: { preserveDrawingBuffer: true } });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.on("click", (ev) => {
     const p = [Number(ev.lngLat.lng.toFixed(6)), Number(ev.lngLat.lat.toFixed(6))];
