@@ -374,20 +374,24 @@ def _coerce_text(f: Field, series: pd.Series, problems: _Problems) -> pd.Series:
             v = int(v)
         return str(v).strip()
 
-    text = series.map(clean).astype(object)
+    if series.dtype == object and all(isinstance(v, str) or v is None for v in series):
+        text = series.str.strip()
+        text = text.where(text.notna() & (text != ""), None).astype(object)
+    else:
+        text = series.map(clean).astype(object)
     if f.choices:
         canon = {c.lower(): c for c in f.choices}
         allowed = ", ".join(f.choices)
-        out: list[str | None] = []
-        for row, v in text.items():
-            if v is None:
-                out.append(None)
-                continue
-            c = canon.get(v.lower().replace(" ", "_")) or canon.get(v.lower())
-            if c is None:
-                problems.add(row, f.name, f"{v!r} is not one of: {allowed}")
-            out.append(c)
-        text = pd.Series(out, index=series.index, dtype=object)
+        # each distinct spelling is looked up once
+        spelled = {
+            v: canon.get(v.lower().replace(" ", "_")) or canon.get(v.lower())
+            for v in text.dropna().unique()
+        }
+        mapped = text.map(spelled).astype(object)
+        bad = text.notna() & mapped.isna()
+        for row in text.index[bad.to_numpy()]:
+            problems.add(row, f.name, f"{text[row]!r} is not one of: {allowed}")
+        text = mapped.where(mapped.notna(), None).astype(object)
     return text
 
 
@@ -663,11 +667,11 @@ def _check_geometry(
 
     # promote to the kind's multi type
     if kind.geometry.startswith("Multi"):
-        single = "Polygon" if polygonal else "LineString"
-        maker = shapely.MultiPolygon if polygonal else shapely.MultiLineString
-        for i in np.flatnonzero(ok):
-            if live[i].geom_type == single:
-                live[i] = maker([live[i]])
+        single = 3 if polygonal else 1  # shapely type ids of Polygon, LineString
+        maker = shapely.multipolygons if polygonal else shapely.multilinestrings
+        idx = np.flatnonzero(ok & (shapely.get_type_id(live) == single))
+        if len(idx):
+            live[idx] = maker(live[idx], indices=np.arange(len(idx)))
     live = _only(ok, live)
     return pd.Series(live, index=index, dtype=object)
 
