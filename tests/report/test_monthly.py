@@ -86,6 +86,14 @@ def map_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         crs="EPSG:32638", transform=Affine(250, 0, X0, 0, -250, Y0 + 10_000), nodata=np.nan,
     ) as dst:  # fmt: skip
         dst.write(risk, 1)
+    # a DEM for the terrain under the map: a hill in the west, plains in the east
+    yy, xx = np.mgrid[0:100, 0:200]
+    dem = (400 + 300 * np.exp(-((xx - 40) ** 2 + (yy - 50) ** 2) / 800.0)).astype("float32")
+    with rasterio.open(
+        folder / "dem.tif", "w", driver="GTiff", width=200, height=100, count=1, dtype="float32",
+        crs="EPSG:32638", transform=Affine(100, 0, X0, 0, -100, Y0 + 10_000),
+    ) as dst:  # fmt: skip
+        dst.write(dem, 1)
     return folder
 
 
@@ -94,7 +102,9 @@ def march(
     records: s.Records, plan_dir: Path, map_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> monthly.ReportFiles:
     out = tmp_path_factory.mktemp("report") / "march.pdf"
-    return monthly.write_monthly(records, "2024-03", out, map_dir=map_dir, plan_dir=plan_dir)
+    return monthly.write_monthly(
+        records, "2024-03", out, map_dir=map_dir, plan_dir=plan_dir, dem_path=map_dir / "dem.tif"
+    )
 
 
 def test_report_figures_are_the_summary_figures(records: s.Records) -> None:

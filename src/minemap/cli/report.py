@@ -58,7 +58,8 @@ def monthly(
     out = _pdf_path(out_file)
     with open_store(db_url) as store:
         records = Records.from_store(store)
-    files = write_monthly(records, month, out, map_dir=map_dir, plan_dir=plan_dir)
+        dem = store.raster("dem")
+    files = write_monthly(records, month, out, map_dir=map_dir, plan_dir=plan_dir, dem_path=dem)
     for path in (files.pdf, files.html, files.json):
         click.echo(f"wrote {path}")
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from minemap.report import charts
+from minemap.report import figures
 from minemap.report import summary as s
 from minemap.report.monthly import AUTHORITY, ReportFiles
 from minemap.report.render import (
@@ -285,11 +285,11 @@ def build_annual(source: s.Source, year: int) -> AnnualReport:
     )
     if not series.empty:
         by_year = series.assign(month=series["year"].astype(str))
-        report.images["release_by_year"] = charts.data_uri(
-            charts.release_by_month(by_year, title="Land released per year")
+        report.images["release_by_year"] = figures.data_uri(
+            figures.release_by_month(by_year, title="Land released per year")
         )
-        report.images["victims_by_year"] = charts.data_uri(
-            charts.casualty_trend(series, title="Casualties per year")
+        report.images["victims_by_year"] = figures.data_uri(
+            figures.casualty_trend(series, title="Casualties per year")
         )
     return report
 

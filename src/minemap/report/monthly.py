@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from minemap.errors import InputFileError
-from minemap.report import charts
+from minemap.report import figures
 from minemap.report import summary as s
 from minemap.report.render import (
     Column,
@@ -242,6 +242,7 @@ def build_monthly(
     *,
     map_dir: Path | None = None,
     plan_dir: Path | None = None,
+    dem_path: Path | None = None,
 ) -> MonthlyReport:
     """Gather the figures, tables, charts and maps of the report for ``month`` (YYYY-MM)."""
     records = s.as_records(source)
@@ -263,7 +264,7 @@ def build_monthly(
     _hazards(report)
     _casualties(report, records)
     _eore_and_resources(report)
-    _situation_map(report, records, map_dir)
+    _situation_map(report, records, map_dir, dem_path)
     if report.forecast is not None or report.planned_m2 is not None:
         _plan(report, records)
     return report
@@ -289,8 +290,8 @@ def _land_release(report: MonthlyReport, records: s.Records) -> None:
     months = _months(report.period.end, CHART_MONTHS)
     by_month = report.to_date.tables["released_by_month"].set_index("month")
     by_month = by_month.reindex(months, fill_value=0).rename_axis("month").reset_index()
-    report.images["release_by_month"] = charts.data_uri(
-        charts.release_by_month(by_month, title=f"Land released per month, last {CHART_MONTHS}")
+    report.images["release_by_month"] = figures.data_uri(
+        figures.release_by_month(by_month, title=f"Land released per month, last {CHART_MONTHS}")
     )
 
 
@@ -363,11 +364,11 @@ def _casualties(report: MonthlyReport, records: s.Records) -> None:
     window = s.Period(pd.Period(months[0]).start_time.date(), report.period.end)
     by_month = s.victims_by(records, window, by="month").set_index("month")
     by_month = by_month.reindex(months, fill_value=0).rename_axis("month").reset_index()
-    report.images["victims_by_month"] = charts.data_uri(
-        charts.casualties_by_month(by_month, title=f"Victims per month, last {CHART_MONTHS}")
+    report.images["victims_by_month"] = figures.data_uri(
+        figures.casualties_by_month(by_month, title=f"Victims per month, last {CHART_MONTHS}")
     )
     trend = report.to_date.tables["casualty_trend"]
-    report.images["casualty_trend"] = charts.data_uri(charts.casualty_trend(trend))
+    report.images["casualty_trend"] = figures.data_uri(figures.casualty_trend(trend))
     report.tables["casualty_trend"] = html_table(
         trend,
         [
@@ -482,7 +483,9 @@ def _eore_and_resources(report: MonthlyReport) -> None:
     )
 
 
-def _situation_map(report: MonthlyReport, records: s.Records, map_dir: Path | None) -> None:
+def _situation_map(
+    report: MonthlyReport, records: s.Records, map_dir: Path | None, dem_path: Path | None
+) -> None:
     assert report.period.end is not None
     open_now = s.hazards_remaining(records, report.period.end)
     hazards = records.geo("hazards")
@@ -498,7 +501,7 @@ def _situation_map(report: MonthlyReport, records: s.Records, map_dir: Path | No
         if not candidate.exists():
             raise InputFileError(map_dir, "has no risk.tif (give a folder from hazard-map build)")
         risk = candidate
-    fig = charts.situation_map(
+    fig = figures.situation_map(
         districts=records.geo("districts"),
         hazards=hazards,
         released=released,
@@ -506,13 +509,14 @@ def _situation_map(report: MonthlyReport, records: s.Records, map_dir: Path | No
         accidents_now=now,
         settlements=records.geo("settlements"),
         risk_path=risk,
+        dem_path=dem_path,
         title=(
             "Hazard map, open hazards, land released and accidents"
             if risk
             else "Open hazards, land released and accidents"
         ),
     )
-    report.images["situation_map"] = charts.data_uri(fig, dpi=170)
+    report.images["situation_map"] = figures.data_uri(fig, dpi=170)
 
 
 def _plan(report: MonthlyReport, records: s.Records) -> None:
@@ -531,8 +535,8 @@ def _plan(report: MonthlyReport, records: s.Records) -> None:
             curve = curve.assign(**{b: curve[b] + base for b in ("p10", "p50", "p90")})
     remaining = report.this_month.figures["area_remaining_m2"]
     total = float(actual.iloc[-1]) + remaining if not actual.empty else remaining
-    report.images["forecast"] = charts.data_uri(
-        charts.forecast_progress(actual, curve, total_m2=total or None)
+    report.images["forecast"] = figures.data_uri(
+        figures.forecast_progress(actual, curve, total_m2=total or None)
     )
 
 
@@ -630,10 +634,14 @@ def write_monthly(
     *,
     map_dir: Path | None = None,
     plan_dir: Path | None = None,
+    dem_path: Path | None = None,
     authority: str = AUTHORITY,
 ) -> ReportFiles:
-    """Write the report for ``month`` to ``out`` (PDF), with ``.html`` and ``.json`` beside it."""
-    report = build_monthly(source, month, map_dir=map_dir, plan_dir=plan_dir)
+    """Write the report for ``month`` to ``out`` (PDF), with ``.html`` and ``.json`` beside it.
+
+    ``dem_path``: a DEM to draw the terrain under the month's map (the store's ``dem``).
+    """
+    report = build_monthly(source, month, map_dir=map_dir, plan_dir=plan_dir, dem_path=dem_path)
     html = render_monthly(report, authority=authority)
     files = ReportFiles(out, out.with_suffix(".html"), out.with_suffix(".json"))
     write_text_atomic(files.html, html)
