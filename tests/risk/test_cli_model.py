@@ -162,3 +162,18 @@ def test_cv_with_square_blocks(table_csv: Path, capsys: pytest.CaptureFixture[st
     assert code == 0
     assert "block (12000 m)" in out
     assert "pooled out-of-fold ROC-AUC" in out
+
+
+def test_features_option_keeps_headers_with_commas(
+    workdir: Path, table_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = workdir / "two.model"
+    code = main(
+        ["model", "fit", "--table", str(table_csv), "--label", LABEL, "--unknown", "-1",
+         "--features", "Distancia, vía", "--features", "elevacion,tipo_suelo",
+         "--threads", "1", "--no-evidence", "--out", str(path)]
+    )  # fmt: skip
+    assert code == 0
+    from minemap.risk.model import RiskModel
+
+    assert RiskModel.load(path).feature_names == ["Distancia, vía ", "elevación", "tipo_suelo"]

@@ -91,15 +91,22 @@ def _label_options(func: F) -> F:
     return click.option("--label", required=True, metavar="COL", help="Label column.")(func)
 
 
-def _split_features(features: tuple[str, ...]) -> list[str] | None:
-    names = [part.strip() for item in features for part in _split_commas(item)]
-    names = [n for n in names if n]
+def _split_features(features: tuple[str, ...], columns: list[str], path: Path) -> list[str] | None:
+    """Feature names from repeated or comma-separated ``--features`` values.
+
+    Headers may hold commas themselves ("Homicidio, Masacre"), so a value
+    that names a column as a whole is kept whole; otherwise it is split on
+    commas.
+    """
+    names: list[str] = []
+    for item in features:
+        try:
+            names.append(find_column(columns, item, path=path, role="feature"))
+        except InputFileError:
+            if "," not in item:
+                raise
+            names += [part.strip() for part in item.split(",") if part.strip()]
     return names or None
-
-
-def _split_commas(item: str) -> list[str]:
-    # a header may itself hold commas: "A, B" stays whole when it is quoted in the option
-    return [item] if item.startswith(('"', "'")) else item.split(",")
 
 
 def _options(seed: int | None, threads: int, no_evidence: bool) -> ModelOptions:
@@ -165,7 +172,7 @@ def _prepare(
         label=label,
         unknown=unknown,
         group=group,
-        features=_split_features(features),
+        features=_split_features(features, list(frame.columns), table_path),
         use_coordinates=use_coordinates,
         x=x_column,
         y=y_column,

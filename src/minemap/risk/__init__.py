@@ -17,6 +17,15 @@ Labels are 1 (positive), 0 (negative) and -1 (unknown); unknown rows are never
 scored as negatives (see :mod:`minemap.risk.model` for how they are used).
 """
 
+import os
+
+# LightGBM's OpenMP threads spin while they wait by default; on a machine whose
+# cores are shared (a survey office's laptop running other work, a CI runner),
+# spinning threads starve each other and training becomes many times slower.
+# Passive waiting costs little when the cores are free. Set before LightGBM's
+# OpenMP runtime loads; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from minemap.risk.calibration import Calibrator, fit_calibrator
 from minemap.risk.folds import group_splits, square_blocks
 from minemap.risk.model import (

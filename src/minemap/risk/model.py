@@ -138,11 +138,10 @@ def encode(frame: pd.DataFrame, specs: Sequence[FeatureSpec]) -> tuple[np.ndarra
             continue
         values = frame[spec.name]
         if spec.kind == "category":
-            index = {level: i for i, level in enumerate(spec.categories)}
-            codes = values.map(
-                lambda v, index=index: index.get(str(v), np.nan) if pd.notna(v) else np.nan
-            )
-            out[:, j] = codes.to_numpy(dtype=float)
+            text = values.astype("string")
+            codes = pd.Categorical(text, categories=list(spec.categories)).codes
+            # code -1 is a missing or unseen category: LightGBM's missing value
+            out[:, j] = np.where(codes >= 0, codes, np.nan)
         elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
             out[:, j] = values.to_numpy(dtype=float, na_value=np.nan)
         else:
@@ -187,6 +186,8 @@ class Candidate:
     extra_trees: bool = False
     #: also learn from features constant within every group (they only say which group)
     group_features: bool = False
+    #: added to the seed: members of an ensemble that differ only here are a bagged average
+    seed_offset: int = 0
 
     def params(self, seed: int, num_threads: int) -> dict[str, Any]:
         return {
@@ -200,7 +201,7 @@ class Candidate:
             "lambda_l2": self.lambda_l2,
             "extra_trees": self.extra_trees,
             "max_bin": 255,
-            "seed": seed,
+            "seed": seed + self.seed_offset,
             "deterministic": True,
             "force_row_wise": True,
             "num_threads": num_threads,
