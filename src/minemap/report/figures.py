@@ -274,7 +274,7 @@ def overview_map(
                     )
                 )
         # name the larger places only, so labels stay readable
-        top = people.sort_values(ascending=False).index[: max(6, len(settlements) // 8)]
+        top = people.sort_values(ascending=False).index[: min(25, max(6, len(settlements) // 8))]
         for i in top:
             g = settlements.geometry[i]
             ax.annotate(
