@@ -121,11 +121,33 @@ def plain(value: Any) -> Any:
     return value
 
 
+def column_values(series: pd.Series) -> list[Any]:
+    """A column as plain JSON values, converted a column at a time (not cell by cell)."""
+    values = series.to_numpy()
+    kind = values.dtype.kind
+    missing = pd.isna(series).to_numpy()
+    if kind == "f":
+        out = values.astype(object)
+        out[missing] = None
+        return list(out)
+    if kind in "iub":
+        return values.tolist()
+    if kind == "M":
+        text = np.datetime_as_string(values, unit="auto").astype(object)
+        text[missing] = None
+        return list(text)
+    # objects and extension types (Int64, strings, dates, dicts): only the odd ones need care
+    return [
+        None if miss else (v if isinstance(v, str | int | bool) else plain(v))
+        for v, miss in zip(series.astype(object).to_numpy(), missing, strict=True)
+    ]
+
+
 def frame_rows(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
     """The frame's rows as plain dicts of the given columns."""
     cols = [c for c in columns if c in frame.columns]
-    records = frame[cols].to_dict(orient="records")
-    return [{str(k): plain(v) for k, v in row.items()} for row in records]
+    values = [column_values(frame[c]) for c in cols]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 # --- GeoJSON out ------------------------------------------------------------------------

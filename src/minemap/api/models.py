@@ -20,8 +20,8 @@ from minemap.records.schema import Field as SchemaField
 # Text without NUL characters (PostgreSQL refuses them) and of a sane length.
 Text = Annotated[str, StringConstraints(max_length=10_000, pattern=r"^[^\x00]*$")]
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
-# Integers a 64-bit column and a JavaScript number both hold exactly.
-MAX_INT = 2**53 - 1
+# Integers the stores' INTEGER columns (ids, links, counts) hold on both engines.
+MAX_INT = 2**31 - 1
 RecordId = Annotated[int, Field(ge=1, le=MAX_INT)]
 
 
@@ -41,7 +41,7 @@ def _annotation(f: SchemaField) -> Any:
         case "text":
             return Text
         case "int":
-            bounds.setdefault("ge", -MAX_INT)
+            bounds.setdefault("ge", -MAX_INT - 1)
             bounds.setdefault("le", MAX_INT)
             return Annotated[int, Field(**bounds)]  # type: ignore[call-overload]
         case "float":
