@@ -39,6 +39,7 @@ _STAGES = (
     "records",
     "landcover",
     "names",
+    "line",
 )
 
 

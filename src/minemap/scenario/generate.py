@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from minemap.progress import steps
+from minemap.progress import Steps, steps
 from minemap.scenario.conflict import make_battles, make_line, make_positions
 from minemap.scenario.frame import Frame, make_frame, stream
 from minemap.scenario.landcover import make_landcover
@@ -34,129 +34,128 @@ from minemap.scenario.writer import check_writable, write_world
 log = logging.getLogger(__name__)
 
 
-def build_world(preset: Preset, seed: int, frame: Frame) -> World:
+def build_world(preset: Preset, seed: int, frame: Frame, bar: Steps | None = None) -> World:
     """Generate a world in memory (nothing is written)."""
     end = dt.date.fromisoformat(preset.scale.scenario_end)
     area_scale = frame.area_km2 / preset.scale.reference_area_km2
-    with steps(12, "scenario") as bar:
-        bar.advance("terrain and rivers")
-        terrain = make_terrain(
-            frame,
-            preset.terrain,
-            preset.conflict.meander_m,
-            stream(seed, "terrain"),
-            stream(seed, "hydrology"),
-        )
-        line = make_line(frame, terrain, stream(seed, "conflict"))
-        bar.advance("settlements and districts")
-        names = NameMaker(stream(seed, "names"))
-        rng = stream(seed, "places")
-        settlements = make_settlements(
-            frame, terrain, line.x_at, preset.places, end.year, rng=rng, names=names
-        )
-        districts = make_districts(frame, preset.places, rng, names)
-        settlements.district = districts.locate(settlements.x, settlements.y)
-        bar.advance("roads")
-        router = Router(terrain, terrain.river_order, frame.bounds)
-        roads = make_roads(frame, router, settlements, preset.places, stream(seed, "roads"))
-        bar.advance("positions and the 2020 war")
-        rng = stream(seed, "conflict")
-        positions = make_positions(frame, line, preset.conflict, rng)
-        roads = add_tracks_to(router, roads, positions.x, positions.y)
+    bar = bar or Steps(None, None)
+    bar.advance("terrain and rivers")
+    terrain = make_terrain(
+        frame,
+        preset.terrain,
+        preset.conflict.meander_m,
+        stream(seed, "terrain"),
+        stream(seed, "hydrology"),
+    )
+    line = make_line(frame, terrain, stream(seed, "line"))
+    bar.advance("settlements and districts")
+    names = NameMaker(stream(seed, "names"))
+    rng = stream(seed, "places")
+    settlements = make_settlements(
+        frame, terrain, line.x_at, preset.places, end.year, rng=rng, names=names
+    )
+    districts = make_districts(frame, preset.places, rng, names)
+    settlements.district = districts.locate(settlements.x, settlements.y)
+    bar.advance("roads")
+    router = Router(terrain, terrain.river_order, frame.bounds)
+    roads = make_roads(frame, router, settlements, preset.places, stream(seed, "roads"))
+    bar.advance("positions and the 2020 war")
+    rng = stream(seed, "conflict")
+    positions = make_positions(frame, line, preset.conflict, rng)
+    roads = add_tracks_to(router, roads, positions.x, positions.y)
 
-        def nearest_name(x: float, y: float) -> str:
-            i = int(np.argmin((settlements.x - x) ** 2 + (settlements.y - y) ** 2))
-            return settlements.name[i]
+    def nearest_name(x: float, y: float) -> str:
+        i = int(np.argmin((settlements.x - x) ** 2 + (settlements.y - y) ** 2))
+        return settlements.name[i]
 
-        battles = make_battles(
-            frame, line, settlements, preset.conflict, rng, nearest_name=nearest_name
-        )
-        bar.advance("land cover")
-        landcover = make_landcover(
-            frame, terrain, settlements, preset.terrain, stream(seed, "landcover")
-        )
-        bar.advance("mines (the truth)")
-        truth = lay_mines(
-            frame,
-            line,
-            positions,
-            roads,
-            bridges_of(roads, terrain),
-            settlements=settlements,
-            battles=battles,
-            terrain=terrain,
-            params=preset.mining,
-            reference_area_km2=preset.scale.reference_area_km2,
-            rng=stream(seed, "mining"),
-        )
-        bar.advance("operators and minefield records")
-        operators = make_operators(
-            frame.area_km2,
-            settlements,
-            preset.survey.org_release_mix,
-            preset.operators,
-            stream(seed, "operators"),
-        )
-        records = make_records(
-            frame, truth, settlements, preset.operators, area_scale, rng=stream(seed, "records")
-        )
-        bar.advance("hazards (NTS)")
-        hazards = record_hazards(
-            frame,
-            line,
-            positions,
-            battles,
-            roads,
-            settlements=settlements,
-            districts=districts,
-            truth=truth,
-            landcover=landcover,
-            fine=terrain.fine,
-            params=preset.survey,
-            rng=stream(seed, "hazards"),
-        )
-        bar.advance("survey and clearance")
+    battles = make_battles(
+        frame, line, settlements, preset.conflict, rng, nearest_name=nearest_name
+    )
+    bar.advance("land cover")
+    landcover = make_landcover(
+        frame, terrain, settlements, preset.terrain, stream(seed, "landcover")
+    )
+    bar.advance("mines (the truth)")
+    truth = lay_mines(
+        frame,
+        line,
+        positions,
+        roads,
+        bridges_of(roads, terrain),
+        settlements=settlements,
+        battles=battles,
+        terrain=terrain,
+        params=preset.mining,
+        reference_area_km2=preset.scale.reference_area_km2,
+        rng=stream(seed, "mining"),
+    )
+    bar.advance("operators and minefield records")
+    operators = make_operators(
+        frame.area_km2,
+        settlements,
+        preset.survey.org_release_mix,
+        preset.operators,
+        stream(seed, "operators"),
+    )
+    records = make_records(
+        frame, truth, settlements, preset.operators, area_scale, rng=stream(seed, "records")
+    )
+    bar.advance("hazards (NTS)")
+    hazards = record_hazards(
+        frame,
+        line,
+        positions,
+        battles,
+        roads,
+        settlements=settlements,
+        districts=districts,
+        truth=truth,
+        landcover=landcover,
+        fine=terrain.fine,
+        params=preset.survey,
+        rng=stream(seed, "hazards"),
+    )
+    bar.advance("survey and clearance")
 
-        def slope_at(x: float, y: float) -> float:
-            return float(terrain.coarse.sample(terrain.coarse_slope, x, y))
+    def slope_at(x: float, y: float) -> float:
+        return float(terrain.coarse.sample(terrain.coarse_slope, x, y))
 
-        observations = release_land(
-            frame,
-            hazards,
-            truth,
-            operators,
-            slope_at,
-            settlements=settlements,
-            params=preset.survey,
-            reference_area_km2=preset.scale.reference_area_km2,
-            end=end,
-            rng=stream(seed, "survey"),
-        )
-        bar.advance("accidents and victims")
-        rng = stream(seed, "accidents")
-        accidents, victims = simulate_accidents(
-            frame,
-            truth,
-            observations,
-            settlements,
-            roads,
-            positions=positions,
-            battles=battles,
-            landcover=landcover,
-            fine=terrain.fine,
-            district_of=districts.locate,
-            params=preset.people,
-            area_scale=area_scale,
-            end=end,
-            rng=rng,
-        )
-        _drop_finds_of_detonated(observations, truth)
-        link_accident_hazards(accidents, observations, settlements, districts.locate, end, rng=rng)
-        bar.advance("risk education")
-        eore = make_eore(
-            settlements, preset.people, area_scale, end, stream(seed, "eore"), bounds=frame.bounds
-        )
-        bar.advance("writing")
+    observations = release_land(
+        frame,
+        hazards,
+        truth,
+        operators,
+        slope_at,
+        settlements=settlements,
+        params=preset.survey,
+        reference_area_km2=preset.scale.reference_area_km2,
+        end=end,
+        rng=stream(seed, "survey"),
+    )
+    bar.advance("accidents and victims")
+    rng = stream(seed, "accidents")
+    accidents, victims = simulate_accidents(
+        frame,
+        truth,
+        observations,
+        settlements,
+        roads,
+        positions=positions,
+        battles=battles,
+        landcover=landcover,
+        fine=terrain.fine,
+        district_of=districts.locate,
+        params=preset.people,
+        area_scale=area_scale,
+        end=end,
+        rng=rng,
+    )
+    _drop_finds_of_detonated(observations, truth)
+    link_accident_hazards(accidents, observations, settlements, districts.locate, end, rng=rng)
+    bar.advance("risk education")
+    eore = make_eore(
+        settlements, preset.people, area_scale, end, stream(seed, "eore"), bounds=frame.bounds
+    )
     return World(
         preset=preset,
         seed=seed,
@@ -210,5 +209,7 @@ def generate(
     out = Path(out_dir)
     check_writable(out)
     log.info("generating %s seed %d over %.0f km² into %s", chosen.name, seed, frame.area_km2, out)
-    world = build_world(chosen, seed, frame)
-    return write_world(world, out)
+    with steps(12, "scenario") as bar:
+        world = build_world(chosen, seed, frame, bar)
+        bar.advance("writing files")
+        return write_world(world, out)

@@ -72,7 +72,7 @@ def make_settlements(
     river_d = grid_sample_fine(terrain, grid)
     suit = (
         np.exp(-((slope / 7.0) ** 2))
-        * np.clip((1_900.0 - dem) / 1_500.0, 0.03, 1.0)
+        * np.clip((2_300.0 - dem) / 1_800.0, 0.05, 1.0)
         * (1.0 + 1.2 * np.exp(-river_d / 800.0))
     )
     suit[[0, -1], :] *= 0.2  # few settlements right on the rectangle's edge

@@ -256,6 +256,7 @@ def record_hazards(
     mined = mined_area > 0
     z = (
         2.6 * np.exp(-d_line / 2_500.0)
+        + 1.0 * np.exp(-d_line / 15_000.0)
         + 1.2 * np.exp(-d_pos / 700.0)
         + 1.6 * in_battle
         + 1.0 * west
