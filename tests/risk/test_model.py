@@ -285,3 +285,19 @@ def test_evidence_never_uses_own_group() -> None:
     expected_own = np.exp(-0.5 * (100 / 200) ** 2)
     assert own[0, names.index(first)] == pytest.approx(expected_own, rel=0.05)
     assert other[0, names.index(first)] == pytest.approx(1 + expected_own, rel=0.05)
+
+
+def test_evidence_share_is_shrunk_local_prevalence() -> None:
+    xy = np.array([[0.0, 0.0], [0.0, 100.0], [0.0, 200.0], [50_000.0, 0.0]])
+    labels = np.array([1, 1, 0, 0])
+    groups = np.array(["a", "a", "a", "b"])
+    evidence = build_evidence(xy, labels, groups, spacing=100.0)
+    names = evidence.names
+    assert len(evidence.monotone) == len(names)
+    assert evidence.monotone[names.index("evidence_share_200m")] == 1
+    far = evidence.features(np.array([[25_000.0, 90_000.0]]))[0]
+    near = evidence.features(np.array([[0.0, 100.0]]))[0]
+    # nothing nearby: the overall share of positives (2 of 4)
+    assert far[names.index("evidence_share_200m")] == pytest.approx(0.5)
+    # among mostly positive neighbours, pulled up from it
+    assert near[names.index("evidence_share_200m")] > 0.55

@@ -5,8 +5,10 @@ next to it have been surveyed, and mined land clusters across district
 borders. These features carry that knowledge into the model without using
 coordinates as features (which would only let the model memorise places):
 for every cell, Gaussian-kernel-weighted counts of positive and of negative
-labelled cells nearby, at a few bandwidths, and the distance to the nearest
-of each.
+labelled cells nearby at a few bandwidths, the share of positives among them
+(shrunk towards the overall share where there are few: a local prevalence,
+which shallow trees cannot easily form from two counts), and the distance to
+the nearest of each.
 
 The evidence for a cell always comes from **other groups only**: a training
 cell never sees labels of its own group, and a held-out group sees only the
@@ -59,6 +61,8 @@ class Evidence:
     groups: np.ndarray
     spacing: float
     bandwidths: tuple[float, ...] = DEFAULT_BANDWIDTHS
+    #: also give the smoothed share of positives nearby at each bandwidth
+    shares: bool = True
 
     @property
     def names(self) -> list[str]:
@@ -67,7 +71,22 @@ class Evidence:
         for b in self.bandwidths:
             metres = round(b * self.spacing)
             names += [f"evidence_positive_{metres}m", f"evidence_negative_{metres}m"]
+        if self.shares:
+            names += [f"evidence_share_{round(b * self.spacing)}m" for b in self.bandwidths]
         return [*names, "evidence_nearest_positive_m", "evidence_nearest_negative_m"]
+
+    @property
+    def monotone(self) -> list[int]:
+        """The known sign of each feature's effect on risk (LightGBM monotone constraints).
+
+        More positives nearby never lower the risk, more negatives never raise
+        it, a higher share of positives never lowers it, a nearer positive
+        never lowers it and a nearer negative never raises it.
+        """
+        signs = [1, -1] * len(self.bandwidths)
+        if self.shares:
+            signs += [1] * len(self.bandwidths)
+        return [*signs, -1, 1]
 
     @property
     def far(self) -> float:
@@ -90,9 +109,15 @@ class Evidence:
             if groups is None
             else np.asarray(groups).astype(str).astype(object)
         )
-        n_sums = 2 * len(self.bandwidths)
-        out[valid, :n_sums] = self._kernel_sums(xy[valid], cell_groups[valid])
-        out[valid, n_sums:] = self._nearest(xy[valid], cell_groups[valid])
+        sums = self._kernel_sums(xy[valid], cell_groups[valid])
+        columns = [sums]
+        if self.shares:
+            # a local prevalence, shrunk towards the overall share where evidence is thin
+            prior = float((self.labels == 1).mean()) if len(self.labels) else 0.0
+            positive, negative = sums[:, 0::2], sums[:, 1::2]
+            columns.append((positive + prior) / (positive + negative + 1.0))
+        columns.append(self._nearest(xy[valid], cell_groups[valid]))
+        out[valid] = np.hstack(columns)
         return out
 
     # --- kernel sums ------------------------------------------------------------
@@ -257,6 +282,7 @@ def build_evidence(
     *,
     spacing: float | None = None,
     bandwidths: tuple[float, ...] = DEFAULT_BANDWIDTHS,
+    shares: bool = True,
 ) -> Evidence:
     """Evidence from the labelled rows (``labels`` 0/1; -1 rows are left out)."""
     xy = np.asarray(xy, dtype=float)
@@ -268,4 +294,5 @@ def build_evidence(
         groups=np.asarray(groups).astype(str)[keep],
         spacing=float(spacing) if spacing is not None else cell_spacing(xy),
         bandwidths=tuple(float(b) for b in bandwidths),
+        shares=shares,
     )

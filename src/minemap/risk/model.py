@@ -281,6 +281,7 @@ class ModelOptions:
     drop_group_constant: bool = True
     evidence: bool = True
     evidence_bandwidths: tuple[float, ...] = DEFAULT_BANDWIDTHS
+    evidence_shares: bool = True
     block_size: float | None = None
 
     def __post_init__(self) -> None:
@@ -309,6 +310,12 @@ class Member:
     candidate: Candidate
     booster: Any
     columns: list[int]
+
+    def raw(self, matrix: np.ndarray, threads: int = 0) -> np.ndarray:
+        """Raw score (log-odds) of every row of a model matrix."""
+        return np.asarray(
+            self.booster.predict(matrix[:, self.columns], raw_score=True, num_threads=threads)
+        )
 
 
 @dataclass
@@ -388,9 +395,7 @@ class RiskModel:
         for member in self.members:
             for start in range(0, len(matrix), PREDICT_CHUNK):
                 stop = min(start + PREDICT_CHUNK, len(matrix))
-                out[start:stop] += member.booster.predict(
-                    matrix[start:stop, member.columns], raw_score=True, num_threads=threads
-                )
+                out[start:stop] += member.raw(matrix[start:stop], threads)
         return out / len(self.members)
 
     def predict_proba(
@@ -555,6 +560,7 @@ def _evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
         "groups": evidence.groups.astype(str).tolist(),
         "spacing": evidence.spacing,
         "bandwidths": list(evidence.bandwidths),
+        "shares": evidence.shares,
     }
 
 
@@ -566,6 +572,7 @@ def _evidence_from_dict(data: dict[str, Any]) -> Evidence:
         groups=np.asarray(data["groups"]).astype(str),
         spacing=float(data["spacing"]),
         bandwidths=tuple(float(b) for b in data["bandwidths"]),
+        shares=bool(data.get("shares", False)),
     )
 
 
@@ -607,11 +614,8 @@ def _train_booster(
     """Train one LightGBM booster on labelled rows, plus background rows if the recipe says so."""
     import lightgbm as lgb
 
-    use = labels >= 0
-    if candidate.background_weight > 0:
-        use = np.ones(len(labels), dtype=bool)
+    use, weight = _training_rows(labels, candidate)
     target = (labels[use] == 1).astype(float)
-    weight = np.where(labels[use] >= 0, 1.0, candidate.background_weight)
     params = candidate.params(options.seed, options.num_threads)
     if any(monotone):
         params["monotone_constraints"] = monotone
@@ -654,7 +658,8 @@ class _Design:
     xy: np.ndarray | None
     spacing: float | None
     group_constant: list[int]
-    n_evidence: int
+    #: the monotone sign of each evidence feature (empty without evidence)
+    evidence_signs: list[int]
 
     def columns(self, candidate: Candidate) -> list[int]:
         """The table features ``candidate`` learns from."""
@@ -667,9 +672,7 @@ class _Design:
         """Monotone constraints and categorical columns of ``candidate``'s matrix."""
         columns = self.columns(candidate)
         categorical = [k for k, j in enumerate(columns) if self.specs[j].kind == "category"]
-        # positives nearby raise risk, negatives nearby lower it; a nearer positive raises it
-        evidence = [1, -1] * ((self.n_evidence - 2) // 2) + [-1, 1] if self.n_evidence else []
-        return [0] * len(columns) + evidence, categorical
+        return [0] * len(columns) + self.evidence_signs, categorical
 
 
 def _evidence_for(
@@ -684,6 +687,7 @@ def _evidence_for(
         design.groups[train],
         spacing=design.spacing,
         bandwidths=options.evidence_bandwidths,
+        shares=options.evidence_shares,
     )
     return evidence.features(design.xy[rows], design.groups[rows]), evidence
 
@@ -693,6 +697,40 @@ def _matrix(
 ) -> np.ndarray:
     columns = np.asarray(design.columns(candidate), dtype=np.intp)
     return np.hstack([design.base[np.ix_(rows, columns)], extra])
+
+
+def _training_rows(labels: np.ndarray, candidate: Candidate) -> tuple[np.ndarray, np.ndarray]:
+    """Rows a recipe learns from and their weights: labelled rows, plus background if asked."""
+    use = labels >= 0
+    if candidate.background_weight > 0:
+        use = np.ones(len(labels), dtype=bool)
+    weight = np.where(labels[use] >= 0, 1.0, candidate.background_weight)
+    return use, weight
+
+
+def _fit_member(
+    design: _Design,
+    candidate: Candidate,
+    rows: np.ndarray,
+    extra: np.ndarray,
+    options: ModelOptions,
+) -> Any:
+    """Train ``candidate``'s booster on ``rows`` (their evidence features ``extra``)."""
+    monotone, categorical = design.constraints(candidate)
+    return _train_booster(
+        _matrix(design, candidate, rows, extra),
+        design.labels[rows],
+        candidate,
+        options=options,
+        monotone=monotone,
+        categorical=categorical,
+    )
+
+
+def _member_raw(
+    design: _Design, candidate: Candidate, booster: Any, rows: np.ndarray, extra: np.ndarray
+) -> np.ndarray:
+    return np.asarray(booster.predict(_matrix(design, candidate, rows, extra), raw_score=True))
 
 
 def _inner_scores(
@@ -720,17 +758,8 @@ def _inner_scores(
         train_extra, _ = _evidence_for(design, train, train, options)
         held_extra, _ = _evidence_for(design, train, held, options)
         for a, candidate in enumerate(atoms):
-            monotone, categorical = design.constraints(candidate)
-            booster = _train_booster(
-                _matrix(design, candidate, train, train_extra),
-                train_labels,
-                candidate,
-                options=options,
-                monotone=monotone,
-                categorical=categorical,
-            )
-            held_matrix = _matrix(design, candidate, held, held_extra)
-            atom_oof[a, held] = booster.predict(held_matrix, raw_score=True)
+            fitted = _fit_member(design, candidate, train, train_extra, options)
+            atom_oof[a, held] = _member_raw(design, candidate, fitted, held, held_extra)
     oof = np.vstack(
         [
             np.mean([atom_oof[atoms.index(m)] for m in members_of(recipe)], axis=0)
@@ -804,13 +833,20 @@ def fit(
         constant = group_constant_columns(base, group_names)
         if len(constant) == len(specs):
             constant = []  # nothing else to learn from: keep them rather than nothing
-    n_evidence = 0
+    signs: list[int] = []
     if coords is not None:
         from minemap.risk.evidence import cell_spacing
 
         spacing = spacing or cell_spacing(coords)
-        n_evidence = 2 * len(options.evidence_bandwidths) + 2
-    design = _Design(specs, base, labels, group_names, coords, spacing, constant, n_evidence)
+        signs = Evidence(
+            np.zeros((0, 2)),
+            np.zeros(0),
+            np.zeros(0),
+            spacing,
+            options.evidence_bandwidths,
+            options.evidence_shares,
+        ).monotone
+    design = _Design(specs, base, labels, group_names, coords, spacing, constant, signs)
     oof, report = _inner_scores(design, options)
     aucs = [r["inner_auc"] for r in report]
     best = 0
@@ -824,15 +860,7 @@ def fit(
     position = {j: k for k, j in enumerate(used)}
     members = []
     for candidate in members_of(recipe):
-        monotone, categorical = design.constraints(candidate)
-        booster = _train_booster(
-            _matrix(design, candidate, everything, extra),
-            labels,
-            candidate,
-            options=options,
-            monotone=monotone,
-            categorical=categorical,
-        )
+        booster = _fit_member(design, candidate, everything, extra, options)
         columns = [position[j] for j in design.columns(candidate)]
         columns += list(range(len(used), len(used) + extra.shape[1]))
         members.append(Member(candidate=candidate, booster=booster, columns=columns))
