@@ -10,6 +10,7 @@ and leaves the audit entry. Changes carry the version the client read
 # models, which are local variables, as real annotations.
 
 import json
+from functools import cache
 from typing import Annotated, Any
 
 import pandas as pd
@@ -353,8 +354,9 @@ def _add_hazard_story(router: APIRouter) -> None:
         return JSONResponse(body)
 
 
+@cache
 def build_router() -> APIRouter:
-    """Routes for every record kind, in the schema's order."""
+    """Routes for every record kind, in the schema's order (built once: they hold no state)."""
     router = APIRouter()
     _add_hazard_story(router)
     for name in INSERT_ORDER:
