@@ -440,6 +440,7 @@ def casualties_by_month(table: pd.DataFrame, *, title: str = "Victims per month"
     injured = table["injured"].to_numpy(dtype=float)
     ax.bar(x, killed, color=COLOURS["killed"], label="killed", width=0.8)
     ax.bar(x, injured, bottom=killed, color=COLOURS["injured"], label="injured", width=0.8)
+    ax.set_ylim(0, max(1.0, float((killed + injured).max()) * 1.15))
     _month_ticks(ax, list(table["month"]))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=7, frameon=False, ncols=2, loc="upper left")
@@ -535,7 +536,17 @@ def forecast_progress(
 # --- maps ------------------------------------------------------------------------------------
 
 
-def _risk_layer(ax: Axes, risk_path: Path, max_pixels: int = 900, alpha: float = 1.0) -> bool:
+#: The hazard map over terrain: clear where the probability is low, so the ground shows.
+RISK_COLOURS = LinearSegmentedColormap.from_list(
+    "minemap_risk",
+    [(0.0, (1.0, 1.0, 0.8, 0.0)), (0.15, (0.996, 0.85, 0.46, 0.45)),
+     (0.5, (0.99, 0.55, 0.24, 0.8)), (1.0, (0.74, 0.0, 0.15, 0.92))],
+)  # fmt: skip
+
+
+def _risk_layer(
+    ax: Axes, risk_path: Path, max_pixels: int = 900, over_terrain: bool = False
+) -> bool:
     """Draw the hazard map's probability raster, decimated to at most ``max_pixels`` wide."""
     import rasterio
     from rasterio.enums import Resampling
@@ -550,11 +561,10 @@ def _risk_layer(ax: Axes, risk_path: Path, max_pixels: int = 900, alpha: float =
     image = ax.imshow(
         data,
         extent=(bounds.left, bounds.right, bounds.bottom, bounds.top),
-        cmap="YlOrRd",
+        cmap=RISK_COLOURS if over_terrain else "YlOrRd",
         vmin=0.0,
         vmax=max(float(np.nanpercentile(data.compressed(), 99.5)), 1e-6),
         interpolation="nearest",
-        alpha=alpha,
         zorder=1,
     )
     colorbar = ax.figure.colorbar(image, ax=ax, shrink=0.6, pad=0.01)
@@ -578,7 +588,7 @@ def situation_map(
     """The month on a map: terrain (when a DEM is given), the hazard map (when
     given), open hazards, land released in the month by method, accidents to
     date and in the month, settlements."""
-    fig = Figure(figsize=(7.2, 4.9), dpi=150, layout="constrained")
+    fig = Figure(figsize=(7.2, 4.3), dpi=150, layout="constrained")
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=9, loc="left")
     layers = [g for g in (districts, hazards, released, accidents_before, settlements) if len(g)]
@@ -595,7 +605,9 @@ def situation_map(
                 interpolation="bilinear",
                 zorder=0,
             )
-    has_risk = risk_path is not None and _risk_layer(ax, risk_path, alpha=0.7 if dem_path else 1.0)
+    has_risk = risk_path is not None and _risk_layer(
+        ax, risk_path, over_terrain=dem_path is not None
+    )
     handles: list[Line2D | Patch] = []
     if len(districts):
         districts.boundary.plot(ax=ax, color="#737373", linewidth=0.6, zorder=2)
