@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from scipy import ndimage
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError
@@ -70,11 +71,12 @@ def make_settlements(
     grid = terrain.coarse
     dem, slope = terrain.coarse_dem, terrain.coarse_slope
     river_d = grid_sample_fine(terrain, grid)
-    suit = (
-        np.exp(-((slope / 7.0) ** 2))
-        * np.clip((2_300.0 - dem) / 1_800.0, 0.05, 1.0)
-        * (1.0 + 1.2 * np.exp(-river_d / 800.0))
-    )
+    # villages take the gentlest ground of their neighbourhood (valley floors in the
+    # mountains), and the mountains hold fewer of them than the plains
+    local_slope = ndimage.gaussian_filter(slope, 3_000.0 / grid.cell)
+    flat_here = np.exp(-((slope / (local_slope + 3.0)) ** 2))
+    density = np.interp(dem, [0.0, 600.0, 1_200.0, 1_800.0, 2_400.0], [1.0, 0.8, 0.5, 0.3, 0.03])
+    suit = flat_here * density * (1.0 + 1.2 * np.exp(-river_d / 800.0))
     suit[[0, -1], :] *= 0.2  # few settlements right on the rectangle's edge
     suit[:, [0, -1]] *= 0.2
     p = suit.ravel() / suit.sum()
