@@ -1,8 +1,11 @@
 """What every request handler needs: the application state, the store, the caller.
 
-The store is opened once per worker thread (a SQLite connection, like a
-rasterio dataset, belongs to the thread that opened it) and closed when the
-application stops.
+One store serves the whole application: both engines keep a pool of
+connections and check one out per operation, so threads share it safely.
+The dependencies here are ``async`` on purpose: they only look things up,
+and FastAPI would otherwise hand each to the thread pool (a thread hop per
+dependency per request); the handlers that touch the store stay plain
+functions and run in the pool.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import datetime as dt
 import secrets
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -46,8 +49,7 @@ class AppState:
     address_limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(30, 60.0))
     # bumped by every write through the API, so cached answers are dropped
     generation: int = 0
-    _local: threading.local = field(default_factory=threading.local)
-    _opened: list[Store] = field(default_factory=list)
+    _store: Store | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -55,14 +57,14 @@ class AppState:
         return TokenIssuer(self.secret, self.token_ttl)
 
     def store(self) -> Store:
-        """This thread's store connection."""
-        store: Store | None = getattr(self._local, "store", None)
-        if store is None:
-            store = open_store(self.db_url)
-            self._local.store = store
+        """The application's store, opened on first use."""
+        if self._store is None:
             with self._lock:
-                self._opened.append(store)
-        return store
+                if self._store is None:
+                    store = open_store(self.db_url)
+                    store.count("hazards")  # reads the store's metadata once, here
+                    self._store = store
+        return self._store
 
     def touch(self) -> None:
         """Note that records changed."""
@@ -71,18 +73,17 @@ class AppState:
 
     def close(self) -> None:
         with self._lock:
-            for store in self._opened:
-                store.close()
-            self._opened.clear()
-        self._local = threading.local()
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.minemap
     return state
 
 
-def get_store(state: Annotated[AppState, Depends(get_state)]) -> Store:
+async def get_store(state: Annotated[AppState, Depends(get_state)]) -> Store:
     return state.store()
 
 
@@ -95,7 +96,7 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-def get_principal(
+async def get_principal(
     state: Annotated[AppState, Depends(get_state)],
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
@@ -108,17 +109,20 @@ def get_principal(
         raise unauthorized(str(exc)) from None
 
 
-def require(action: str) -> Callable[[Principal], Principal]:
-    """A dependency admitting callers allowed ``action``: 401 with no token, 403 beyond the role."""
+def check(user: Principal, action: str) -> Principal:
+    """``user`` when allowed ``action``; else 401 without a token, 403 beyond the role."""
+    if user.may(action):
+        return user
+    if not user.authenticated:
+        raise unauthorized(f"log in to {action}")
+    raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"role {user.role!r} may not {action}")
 
-    def dependency(user: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        if user.may(action):
-            return user
-        if not user.authenticated:
-            raise unauthorized(f"log in to {action}")
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, detail=f"role {user.role!r} may not {action}"
-        )
+
+def require(action: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting callers allowed ``action`` (see :func:`check`)."""
+
+    async def dependency(user: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        return check(user, action)
 
     return dependency
 

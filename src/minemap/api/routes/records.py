@@ -18,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from minemap.api import geo
-from minemap.api.deps import CallerDep, StateDep, StoreDep, require
+from minemap.api.deps import CallerDep, StateDep, StoreDep, check, require
 from minemap.api.models import (
     MAX_INT,
     WorkflowChange,
@@ -302,7 +302,7 @@ def _add_kind(router: APIRouter, kind: Kind) -> None:
         if_match: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
         action = "approve" if body.state in ("approved", "rejected") else "submit"
-        require(action)(user)
+        check(user, action)
         version = parse_version(if_match, body.version)
         current = store.get(name, record_id)
         if action == "submit":
