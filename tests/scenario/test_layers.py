@@ -168,4 +168,8 @@ def test_metadata_states_the_geography_is_synthetic(scenario_dir: Path) -> None:
     assert 600_000 < (x0 + x1) / 2 < 700_000
     assert 4_380_000 < (y0 + y1) / 2 < 4_460_000
     assert meta["parameters"]["mining"]["occupation_mines"] == 1_500_000
+    notes = meta["parameter_notes"]
+    assert "FACTS.md" in notes["mining.occupation_mines"]["source"]
+    assert "FACTS.md" in notes["people.victims_total"]["source"]
+    assert all(n["doc"] for n in notes.values())
     assert meta["counts"]["observed"]["hazards"] > 0

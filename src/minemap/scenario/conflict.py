@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from minemap.scenario.frame import Frame, pick, uniform
 from minemap.scenario.places import Settlements
@@ -162,6 +163,12 @@ def _blob(
     return shapely.make_valid(shapely.Polygon(np.column_stack([x, y]))).buffer(0)
 
 
+def _largest(geom: BaseGeometry) -> shapely.Polygon:
+    """The largest polygon of ``geom`` (an empty polygon when it has none)."""
+    parts = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon)]
+    return max(parts, key=lambda p: p.area) if parts else shapely.Polygon()
+
+
 def make_battles(
     frame: Frame,
     line: Line,
@@ -202,10 +209,10 @@ def make_battles(
             by = float(np.interp(bx, xs[::-1], ys[::-1]))
             if frac > 0 and rng.random() < 0.25:
                 continue
-            blob = _blob(rng, bx, by, radius * scale, elong=1.4).intersection(box)
+            blob = _largest(_blob(rng, bx, by, radius * scale, elong=1.4).intersection(box))
             if blob.is_empty or blob.area < 1e5:
                 continue
-            areas.append(blob)  # type: ignore[arg-type]
+            areas.append(blob)
             area_names.append(f"Battle of {nearest_name(bx, by)}")
             intensity.append(level)
             west.append(True)
@@ -216,10 +223,10 @@ def make_battles(
         & (np.abs(settlements.x - line.x_at(settlements.y)) < 25_000.0)
     )
     for i in east_big[:4].tolist():
-        blob = _blob(rng, settlements.x[i], settlements.y[i], 1_200.0).intersection(box)
+        blob = _largest(_blob(rng, settlements.x[i], settlements.y[i], 1_200.0).intersection(box))
         if blob.is_empty or blob.area < 1e5:
             continue
-        areas.append(blob)  # type: ignore[arg-type]
+        areas.append(blob)
         area_names.append(f"Shelling of {settlements.name[i]}")
         intensity.append("low")
         west.append(False)

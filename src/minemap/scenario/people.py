@@ -17,6 +17,7 @@ device (anti-tank and bounding fragmentation mines kill more often).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -282,7 +283,7 @@ def simulate_accidents(
     battles: Battles,
     landcover: np.ndarray,
     fine: Grid,
-    district_of: object,
+    district_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
     params: PeopleParams,
     area_scale: float,
     end: dt.date,
@@ -375,7 +376,7 @@ def simulate_accidents(
         model = str(truth.model[a.device])
         a.reported_category = cat if rng.random() < 0.85 else None
         a.reported_model = model if a.reported_category and rng.random() < 0.7 else None
-        a.district = int(district_of(np.array([a.x]), np.array([a.y]))[0])  # type: ignore[operator]
+        a.district = int(district_of(np.array([a.x]), np.array([a.y]))[0])
         a.settlement = int(s_tree.query([a.x, a.y])[1])
         what = a.reported_model or a.reported_category or "unknown device"
         a.description = (
@@ -510,7 +511,7 @@ def link_accident_hazards(
     accidents: list[Accident],
     obs: Observations,
     settlements: Settlements,
-    district_of: object,
+    district_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
     end: dt.date,
     *,
     rng: np.random.Generator,
@@ -554,7 +555,7 @@ def link_accident_hazards(
                 contamination=contamination,
                 evidence="accident",
                 recorded_on=when,
-                district=int(district_of(np.array([a.x]), np.array([a.y]))[0]),  # type: ignore[operator]
+                district=int(district_of(np.array([a.x]), np.array([a.y]))[0]),
                 settlement=s,
                 land_use="other",
                 name=f"{settlements.name[s]} accident {a.date.year}",

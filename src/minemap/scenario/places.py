@@ -14,6 +14,7 @@ reach military positions.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,7 +61,7 @@ class Settlements:
 def make_settlements(
     frame: Frame,
     terrain: Terrain,
-    line_x_at: object,
+    line_x_at: Callable[[np.ndarray], np.ndarray],
     params: PlacesParams,
     scenario_year: int,
     *,
@@ -129,7 +130,7 @@ def make_settlements(
     former[town] = np.exp(rng.uniform(np.log(lo), np.log(hi), int(town.sum())))
     former = np.round(former / 10.0) * 10.0
 
-    line_x = np.asarray(line_x_at(y))  # type: ignore[operator]
+    line_x = np.asarray(line_x_at(y))
     west = x < line_x
     dist_line = np.abs(x - line_x)
     population = np.zeros(n, dtype=np.int64)

@@ -125,7 +125,7 @@ def make_records(
         as_line = mf.pattern == "ap_belt" and rng.random() < 0.2
         points = _turning_points(mf.polygon, as_line)
         first = points[0]
-        dist_s, s = s_tree.query(first)
+        _, s = s_tree.query(first)
         # the landmark: a named object a few hundred metres from the first turning point
         angle = rng.uniform(0, 2 * np.pi)
         reach = rng.uniform(150.0, 600.0)
@@ -138,7 +138,6 @@ def make_records(
             )
         ]
         landmark = f"{kind} {heading} of {settlements.name[int(s)]}"
-        del dist_s
         bearing_type = str(pick(rng, (("magnetic", 0.7), ("grid", 0.2), ("true", 0.1)), 1)[0])
         gross = (
             str(rng.choice(GROSS_ERRORS))

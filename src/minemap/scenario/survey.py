@@ -27,6 +27,7 @@ Land release, 2021 to the snapshot date
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -522,7 +523,7 @@ def release_land(
     hazards: list[Hazard],
     truth: Truth,
     operators: Operators,
-    slope_at: object,
+    slope_at: Callable[[float, float], float],
     *,
     settlements: Settlements,
     params: SurveyParams,
@@ -759,14 +760,14 @@ def _clear(
     truth: Truth,
     *,
     operators: Operators,
-    slope_at: object,
+    slope_at: Callable[[float, float], float],
     params: SurveyParams,
     rng: np.random.Generator,
 ) -> float:
     hz = obs.hazards[p.hazard]
     area = float(p.remain.sum()) * params.work_cell_m**2
     c = hz.polygon.representative_point()
-    flat = float(slope_at(c.x, c.y)) < 12.0  # type: ignore[operator]
+    flat = slope_at(c.x, c.y) < 12.0
     kinds = ("machine", "manual", "dog") if flat and rng.random() < 0.5 else ("manual", "dog")
     team = _team_for(operators, kinds, params.org_release_mix, rng)
     kind = operators.team_type[team]

@@ -35,6 +35,7 @@ from minemap.errors import ConfigError
 from minemap.records.schema import KINDS, Kind
 from minemap.scenario.frame import CRS, ref
 from minemap.scenario.landcover import LANDCOVER_CODES, LANDCOVER_COLOURS
+from minemap.scenario.presets import parameter_table
 from minemap.scenario.world import World
 
 OBSERVED = "observed.gpkg"
@@ -506,6 +507,11 @@ def metadata(
             "truth": {k: len(v) for k, v in truth.items()},
         },
         "parameters": world.preset.as_dict(),
+        # what each parameter means and where its value comes from (FACTS.md or assumption)
+        "parameter_notes": {
+            name: {"doc": doc, "source": source}
+            for name, _, doc, source in parameter_table(world.preset)
+        },
     }
 
 
