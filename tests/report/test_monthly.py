@@ -181,3 +181,11 @@ def test_report_from_a_store(tmp_path: Path) -> None:
             == s.national_summary(store, s.Period.month("2024-04")).figures
         )
     assert report.this_month.figures["area_reduced_m2"] == pytest.approx(50_000)
+
+
+def test_planned_area_of_a_month(plan_dir: Path) -> None:
+    # 15 of the 30 days of the second task fall in April
+    april = monthly.planned_in(plan_dir, s.Period.month("2024-04"))
+    assert april == pytest.approx(60_000 * 15 / 30)
+    # before the plan starts nothing was planned: no figure rather than zero
+    assert monthly.planned_in(plan_dir, s.Period.month("2024-01")) is None

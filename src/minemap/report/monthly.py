@@ -116,7 +116,7 @@ def planned_in(plan_dir: Path, period: s.Period) -> float | None:
     """Area (m²) the plan folder's ``schedule.csv`` planned to release in ``period``.
 
     A task spread over several months counts in proportion to its days inside
-    the period. None when the folder has no schedule.
+    the period. None when the folder has no schedule or it starts later.
     """
     path = plan_dir / "schedule.csv"
     if not path.exists() or period.start is None or period.end is None:
@@ -133,6 +133,8 @@ def planned_in(plan_dir: Path, period: s.Period) -> float | None:
     area = pd.to_numeric(frame["area_m2"], errors="coerce").fillna(0.0)
     first, last = pd.Timestamp(period.start), pd.Timestamp(period.end)
     days = (end - start).dt.days + 1
+    if start.notna().any() and start.min() > last:
+        return None  # the plan starts after this month: nothing was planned for it
     overlap = (end.where(end < last, last) - start.where(start > first, first)).dt.days + 1
     share = (overlap.clip(lower=0) / days.where(days > 0)).fillna(0.0)
     return float((area * share).sum())
@@ -533,6 +535,13 @@ def _plan(report: MonthlyReport, records: s.Records) -> None:
         base = float(actual[actual.index < start].iloc[-1]) if (actual.index < start).any() else 0
         if float(curve["p50"].iloc[0]) < base * 0.5:
             curve = curve.assign(**{b: curve[b] + base for b in ("p10", "p50", "p90")})
+        # the band starts where the released line ends
+        last = actual[actual.index < start]
+        if not last.empty:
+            joint = pd.DataFrame(
+                {"month": [last.index[-1]], **{b: [base] for b in ("p10", "p50", "p90")}}
+            )
+            curve = pd.concat([joint, curve], ignore_index=True)
     remaining = report.this_month.figures["area_remaining_m2"]
     total = float(actual.iloc[-1]) + remaining if not actual.empty else remaining
     report.images["forecast"] = figures.data_uri(
