@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from minemap.risk.model import (
     infer_features,
 )
 from minemap.risk.table import metric_coordinates
+from minemap.risk.validation import scores
 from tests.risk.tabledata import FEATURES, GROUP, LABEL, awkward_table
 
 QUICK = ModelOptions(
@@ -41,6 +43,7 @@ QUICK = ModelOptions(
     ),
     inner_folds=3,
     num_threads=1,
+    selection="best",
 )
 
 
@@ -69,6 +72,31 @@ def test_fit_chooses_by_inner_cv_and_drops_group_constant(trained: RiskModel) ->
     assert "Víctimas " not in [f.name for f in trained.features]
     assert trained.feature_names[-1] == "evidence_nearest_negative_m"
     assert meta["positives"] + meta["negatives"] + meta["unknown"] == meta["rows"]
+
+
+def test_one_standard_error_rule_keeps_the_first_recipe_unless_clearly_beaten() -> None:
+    rng = np.random.default_rng(5)
+    n = 600
+    labels = (rng.random(n) < 0.3).astype(np.int8)
+    groups = np.repeat(np.arange(12).astype(str), n // 12)
+    signal = labels + rng.normal(0, 1.0, n)
+    first = signal + rng.normal(0, 0.5, n)
+    slightly = signal + rng.normal(0, 0.45, n)  # a hair better, by chance
+    clearly = labels * 3.0 + rng.normal(0, 0.3, n)  # far better
+    options = ModelOptions(candidates=(Candidate("a"), Candidate("b"), Candidate("c")))
+    report = [{"inner_auc": scores(labels, r)[0]} for r in (first, slightly, clearly)]
+    assert (
+        model_module._choose(np.vstack([first, slightly]), labels, groups, report[:2], options) == 0
+    )
+    assert report[1]["standard_error"] > 0
+    chosen = model_module._choose(
+        np.vstack([first, slightly, clearly]), labels, groups, report, options
+    )
+    assert chosen == 2
+    best = replace(options, selection="best")
+    assert model_module._choose(
+        np.vstack([first, slightly]), labels, groups, report[:2], best
+    ) == int(report[1]["inner_auc"] > report[0]["inner_auc"])
 
 
 def test_categories_are_encoded(trained: RiskModel) -> None:
@@ -214,7 +242,10 @@ def test_ensemble_averages_members_with_their_own_columns(
         ),
     )
     options = ModelOptions(
-        candidates=(plain, Ensemble("both", (plain, with_group))), inner_folds=3, num_threads=1
+        candidates=(plain, Ensemble("both", (plain, with_group))),
+        inner_folds=3,
+        num_threads=1,
+        selection="best",
     )
     # choose the ensemble whatever the inner CV says, to test it
     forced = ModelOptions(

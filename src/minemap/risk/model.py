@@ -256,9 +256,9 @@ _GROUP_LEVEL = Candidate("shallow+group-level", group_features=True)
 
 #: The recipes :func:`fit` compares by default (see the module docs for why these).
 DEFAULT_RECIPES: tuple[Recipe, ...] = (
+    Ensemble("ensemble", (_GROUP_LEVEL, _BACKGROUND)),
     _BACKGROUND,
     _GROUP_LEVEL,
-    Ensemble("ensemble", (_GROUP_LEVEL, _BACKGROUND)),
 )
 
 
@@ -278,6 +278,7 @@ class ModelOptions:
     seed: int = 42
     num_threads: int = 0
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
+    selection: Literal["one-se", "best"] = "one-se"
     drop_group_constant: bool = True
     evidence: bool = True
     evidence_bandwidths: tuple[float, ...] = DEFAULT_BANDWIDTHS
@@ -773,6 +774,55 @@ def _inner_scores(
     return oof, report
 
 
+def _choose(
+    oof: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    report: list[dict[str, Any]],
+    options: ModelOptions,
+) -> int:
+    """Index of the recipe to keep, from the inner out-of-fold scores ``oof``.
+
+    ``best``: the highest inner pooled ROC-AUC. ``one-se`` (the default): the
+    first recipe (the default one) unless another beats it by more than one
+    standard error of the difference, estimated by resampling whole groups
+    (Breiman's one-standard-error rule). Inner scores of near-equal recipes
+    differ mostly by chance; switching on chance adds variance, not skill.
+    Each report entry gets the difference and its standard error.
+    """
+    aucs = np.asarray([r["inner_auc"] for r in report], dtype=float)
+    if not np.isfinite(aucs).any():
+        return 0
+    best = int(np.nanargmax(aucs))
+    if options.selection == "best" or best == 0 or not np.isfinite(aucs[0]):
+        return best
+    from sklearn.metrics import roc_auc_score
+
+    scored = (labels >= 0) & np.isfinite(oof).all(axis=0)
+    y, g = labels[scored], np.asarray(groups)[scored]
+    names, inverse = np.unique(g, return_inverse=True)
+    rows_of = [np.flatnonzero(inverse == k) for k in range(len(names))]
+    rng = np.random.default_rng(options.seed)
+    differences: list[np.ndarray] = []
+    for _ in range(_BOOTSTRAP):
+        rows = np.concatenate([rows_of[k] for k in rng.integers(0, len(names), len(names))])
+        if len(np.unique(y[rows])) < 2:
+            continue
+        sample = [roc_auc_score(y[rows], oof[r, scored][rows]) for r in range(len(report))]
+        differences.append(np.asarray(sample) - sample[0])
+    if len(differences) < 10:
+        return best
+    se = np.std(np.vstack(differences), axis=0)
+    for r, entry in enumerate(report):
+        entry["difference_to_first"] = float(aucs[r] - aucs[0])
+        entry["standard_error"] = float(se[r])
+    return best if aucs[best] - aucs[0] > se[best] else 0
+
+
+#: Group resamples for the standard error of the one-standard-error rule.
+_BOOTSTRAP = 200
+
+
 def fit(
     X: pd.DataFrame,
     y: Any,
@@ -848,10 +898,7 @@ def fit(
         ).monotone
     design = _Design(specs, base, labels, group_names, coords, spacing, constant, signs)
     oof, report = _inner_scores(design, options)
-    aucs = [r["inner_auc"] for r in report]
-    best = 0
-    if aucs and any(np.isfinite(aucs)):
-        best = int(np.nanargmax(np.asarray(aucs, dtype=float)))
+    best = _choose(oof, labels, group_names, report, options)
     recipe = options.candidates[best]
     calibrator = fit_calibrator(oof[best], labels, method=options.calibration)
     everything = np.arange(len(labels))
