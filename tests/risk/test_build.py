@@ -260,3 +260,17 @@ def test_cli_build_and_errors(
     assert err.count("\n") == 1
     assert main(["hazard-map", "build", "--out", str(tmp_path / "x")]) == 1
     assert "--db" in capsys.readouterr().err
+
+
+def test_weighted_scores_match_scikit_learn() -> None:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from minemap.risk.build import weighted_auc_ap
+
+    rng = np.random.default_rng(5)
+    y = (rng.random(400) < 0.2).astype(int)
+    score = np.round(rng.random(400) + y * 0.3, 2)  # rounded: ties happen
+    weights = np.where(y == 1, 2.0, 7.0)
+    auc, ap = weighted_auc_ap(y, score, weights)
+    assert auc == pytest.approx(roc_auc_score(y, score, sample_weight=weights))
+    assert ap == pytest.approx(average_precision_score(y, score, sample_weight=weights))

@@ -92,14 +92,25 @@ def _distance_group(
 
 
 def _positions(a: Arrays, cell: float) -> list[np.ndarray]:
+    # one distance transform per side serves all four features
     cap = CAPS["positions"]
-    west, east, side = a["positions_west"], a["positions_east"], a["side"]
-    own = k.side_distance(west, east, side, cell, cap, own=True)
-    other = k.side_distance(west, east, side, cell, cap, own=False)
-    own_sources = np.where(side == 1, east, np.where(side == 0, west, west | east))
-    facing = k.facing_alignment(west | east, a["facing_deg"], cell, cap)
-    own_facing = k.facing_alignment(own_sources, a["facing_deg"], cell, cap)
-    return [own, other, facing, own_facing]
+    side, facing_deg = a["side"], a["facing_deg"]
+    dw, wr, wc = k.nearest_source(a["positions_west"], cell)
+    de, er, ec = k.nearest_source(a["positions_east"], cell)
+    on_west, on_east = side == 0, side == 1
+    nearer = np.minimum(dw, de)
+    own = np.where(on_east, de, np.where(on_west, dw, nearer))
+    other = np.where(on_east, dw, np.where(on_west, de, nearer))
+    face_w = k.alignment(dw, wr, wc, facing_deg, cap)
+    face_e = k.alignment(de, er, ec, facing_deg, cap)
+    facing = np.where(dw <= de, face_w, face_e)
+    own_facing = np.where(on_east, face_e, np.where(on_west, face_w, facing))
+    return [
+        np.minimum(own, cap).astype(np.float32),
+        np.minimum(other, cap).astype(np.float32),
+        facing.astype(np.float32),
+        own_facing.astype(np.float32),
+    ]
 
 
 def _finds(a: Arrays, cell: float) -> list[np.ndarray]:

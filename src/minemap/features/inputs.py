@@ -30,10 +30,14 @@ log = logging.getLogger(__name__)
 WEST, EAST, UNKNOWN_SIDE = 0, 1, 2
 
 
-def _geoms(frame: pd.DataFrame) -> list[BaseGeometry]:
+def geometries(frame: pd.DataFrame) -> np.ndarray:
+    """The geometries of a frame as an object array (empty for a frame without any)."""
     if not isinstance(frame, gpd.GeoDataFrame) or frame.empty:
-        return []
-    return list(frame.geometry)
+        return np.empty(0, dtype=object)
+    return np.asarray(frame.geometry.to_numpy(), dtype=object)
+
+
+_geoms = geometries
 
 
 def _where(frame: pd.DataFrame, column: str, values: tuple[str, ...]) -> pd.DataFrame:
@@ -80,7 +84,7 @@ def side_raster(line: np.ndarray, west: np.ndarray, east: np.ndarray) -> np.ndar
     return side
 
 
-def minefield_record_shapes(layers: Layers) -> list[BaseGeometry]:
+def minefield_record_shapes(layers: Layers) -> list[BaseGeometry] | np.ndarray:
     """Shapes of the handed-over minefield records.
 
     Records are digitised (reference point plus bearing/distance legs) by

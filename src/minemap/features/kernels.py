@@ -85,6 +85,44 @@ def side_distance(
     return out.astype(np.float32)
 
 
+def nearest_source(
+    sources: np.ndarray, cell: float
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Distance (metres, float64; inf without sources) and row/column of the nearest source."""
+    if not sources.any():
+        return np.full(sources.shape, np.inf), None, None
+    dist, (ir, ic) = ndimage.distance_transform_edt(
+        ~sources.astype(bool), sampling=cell, return_indices=True
+    )
+    return dist, ir, ic
+
+
+def alignment(
+    dist: np.ndarray,
+    ir: np.ndarray | None,
+    ic: np.ndarray | None,
+    facing_deg: np.ndarray,
+    cap: float,
+) -> np.ndarray:
+    """Cosine of the angle between the nearest source's facing and the bearing to the cell.
+
+    From :func:`nearest_source`'s output; 0 beyond ``cap``, on the source's own
+    cell, or where the source has no facing.
+    """
+    out = np.zeros(dist.shape, dtype=np.float32)
+    if ir is None or ic is None:
+        return out
+    rows, cols = np.indices(dist.shape)
+    north = (ir - rows).astype(np.float64)  # rows grow southward
+    east = (cols - ic).astype(np.float64)
+    bearing = np.arctan2(east, north)
+    facing = np.deg2rad(facing_deg[ir, ic].astype(np.float64))
+    cos = np.cos(bearing - facing)
+    valid = (dist > 0) & (dist <= cap) & np.isfinite(facing)
+    out[valid] = cos[valid].astype(np.float32)
+    return out
+
+
 def facing_alignment(
     sources: np.ndarray, facing_deg: np.ndarray, cell: float, cap: float
 ) -> np.ndarray:
@@ -95,21 +133,7 @@ def facing_alignment(
     on the position's own cell. Defensive belts are laid in front of a
     position, so the sign carries the doctrine.
     """
-    out = np.zeros(sources.shape, dtype=np.float32)
-    if not sources.any():
-        return out
-    dist, (ir, ic) = ndimage.distance_transform_edt(
-        ~sources.astype(bool), sampling=cell, return_indices=True
-    )
-    rows, cols = np.indices(sources.shape)
-    north = (ir - rows).astype(np.float64)  # rows grow southward
-    east = (cols - ic).astype(np.float64)
-    bearing = np.arctan2(east, north)
-    facing = np.deg2rad(facing_deg[ir, ic].astype(np.float64))
-    cos = np.cos(bearing - facing)
-    valid = (dist > 0) & (dist <= cap) & np.isfinite(facing)
-    out[valid] = cos[valid].astype(np.float32)
-    return out
+    return alignment(*nearest_source(sources, cell), facing_deg, cap)
 
 
 def disk_offsets(radius_m: float, cell: float) -> list[tuple[int, int]]:
@@ -130,7 +154,9 @@ def disk_sum(values: np.ndarray, radius_m: float, cell: float) -> np.ndarray:
     offsets = disk_offsets(radius_m, cell)
     n = offsets[-1][0]
     height, width = values.shape
-    dtype = np.int64
+    # int32 halves the memory traffic; fall back to int64 when sums could overflow
+    total = int(np.abs(values).sum(dtype=np.int64)) if values.size else 0
+    dtype = np.int32 if total < 2**31 - 1 else np.int64
     padded = np.zeros((height + 2 * n, width + 2 * n + 1), dtype=dtype)
     padded[n : n + height, n + 1 : n + 1 + width] = values
     np.cumsum(padded, axis=1, out=padded)
@@ -139,7 +165,7 @@ def disk_sum(values: np.ndarray, radius_m: float, cell: float) -> np.ndarray:
         rows = padded[n + dy : n + dy + height]
         out += rows[:, n + half + 1 : n + half + 1 + width]
         out -= rows[:, n - half : n - half + width]
-    return out
+    return out.astype(np.int64, copy=False)
 
 
 def disk_area_km2(radius_m: float, cell: float) -> float:

@@ -40,13 +40,30 @@ MAP_KINDS: tuple[str, ...] = (
     "advance_axes",
     "settlements",
     "hazards",
-    "activities",
     "releases",
     "finds",
     "accidents",
     "minefield_records",
     "minefield_legs",
 )
+#: Columns a hazard map reads of each kind besides ``ref`` and the geometry (None:
+#: every column). Hundreds of thousands of finds load in a second when only
+#: their points are read.
+MAP_COLUMNS: dict[str, tuple[str, ...] | None] = {
+    "region": ("name",),
+    "districts": ("name",),
+    "front_line": (),
+    "positions": ("side", "facing_deg"),
+    "roads": ("class",),
+    "rivers": (),
+    "battle_areas": (),
+    "advance_axes": (),
+    "settlements": ("name", "population", "displaced", "status"),
+    "hazards": ("type", "status"),
+    "releases": ("method",),
+    "finds": (),
+    "accidents": (),
+}
 #: The only files of a scenario folder a build opens.
 OBSERVED_FILE = "observed.gpkg"
 RASTER_FILES = {"dem": "dem.tif", "landcover": "landcover.tif"}
@@ -84,8 +101,13 @@ class Layers:
 
 
 def _read_layer(path: Path, layer: str, crs: str | None) -> pd.DataFrame:
+    wanted = MAP_COLUMNS.get(layer)
+    columns = None
+    if wanted is not None:
+        present = set(pyogrio.read_info(path, layer=layer)["fields"])
+        columns = [c for c in ("ref", *wanted) if c in present]
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
+        frame = pyogrio.read_dataframe(path, layer=layer, columns=columns, use_arrow=True)
     except pyogrio.errors.DataSourceError as exc:
         raise InputFileError(path, f"cannot read layer '{layer}': {exc}") from None
     if (

@@ -85,15 +85,24 @@ def point_cells(
 
     Multi-points contribute each of their parts (with the index of their row).
     """
-    geoms = np.asarray(list(geometries), dtype=object)
+    geoms = (
+        geometries
+        if isinstance(geometries, np.ndarray)
+        else np.asarray(list(geometries), dtype=object)
+    )
     if geoms.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    coords = shapely.get_coordinates(parts)
-    if len(coords) != len(parts):
-        msg = "point_cells expects point geometries"
-        raise ValueError(msg)
+    kinds = shapely.get_type_id(geoms)
+    if (kinds == shapely.GeometryType.POINT).all():
+        # the common case, and the fast one: one coordinate pair per point
+        coords, index = shapely.get_coordinates(geoms, return_index=True)
+    else:
+        parts, index = shapely.get_parts(geoms, return_index=True)
+        coords = shapely.get_coordinates(parts)
+        if len(coords) != len(parts):
+            msg = "point_cells expects point geometries"
+            raise ValueError(msg)
     rows, cols = grid.rowcol(coords[:, 0], coords[:, 1])
     inside = grid.contains(rows, cols)
     return rows[inside], cols[inside], np.asarray(index)[inside]
@@ -113,13 +122,13 @@ def sum_points(
     window sum over them is exact integer arithmetic.
     """
     rows, cols, index = point_cells(grid, geometries)
-    out = np.zeros(grid.shape, dtype=np.int64)
+    flat = rows * grid.width + cols
     if weights is None:
-        np.add.at(out, (rows, cols), 1)
+        out = np.bincount(flat, minlength=grid.n_cells)
     else:
-        w = np.nan_to_num(np.asarray(weights, dtype=np.float64)[index], nan=0.0)
-        np.add.at(out, (rows, cols), np.rint(w).astype(np.int64))
-    return out
+        w = np.rint(np.nan_to_num(np.asarray(weights, dtype=np.float64)[index], nan=0.0))
+        out = np.bincount(flat, weights=w, minlength=grid.n_cells)
+    return out.astype(np.int64).reshape(grid.shape)
 
 
 def warp_raster(
@@ -152,5 +161,6 @@ def warp_raster(
             dst_crs=grid.crs,
             dst_nodata=nodata,
             resampling=resampling,
+            num_threads=2,
         )
     return out

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -48,10 +49,11 @@ import numpy as np
 import pandas as pd
 import rasterio.features
 import shapely
+from scipy import ndimage
 
 from minemap import __version__
 from minemap.errors import ConfigError
-from minemap.features.catalogue import FEATURES, describe
+from minemap.features.catalogue import FEATURES, GROUPS, describe
 from minemap.features.inputs import rasterise_inputs
 from minemap.features.runner import FeatureStack, compute_features
 from minemap.grid import rasterize as rz
@@ -60,7 +62,14 @@ from minemap.grid.layers import Layers
 from minemap.grid.region import Region
 from minemap.progress import steps
 from minemap.risk import mapfolder as mf
-from minemap.risk.labels import NEGATIVE, POSITIVE, UNKNOWN, LabelRules, make_labels
+from minemap.risk.labels import (
+    NEGATIVE,
+    POSITIVE,
+    UNKNOWN,
+    LabelRules,
+    make_labels,
+    released_codes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,26 +104,38 @@ PREDICT_CHUNK = 500_000
 LEAKY_FEATURES: tuple[str, ...] = ("dist_find_other_cell", "find_density")
 
 
+#: The LightGBM recipe of hazard maps: trees of up to 15 leaves, 100 rounds at a
+#: learning rate of 0.1. Tens of thousands of labelled cells support deeper trees
+#: than a municipality table; few rounds keep the 5 million predictions of a
+#: 12,000 km² map within seconds.
+HAZARD_RECIPE: dict[str, Any] = {
+    "num_leaves": 15,
+    "min_child_samples": 50,
+    "num_boost_round": 100,
+    "learning_rate": 0.1,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "lambda_l2": 5.0,
+}
+
+
 def hazard_candidates(
     chosen: tuple[Any, ...] | None = None, *, background_weight: float = 1.0
 ) -> tuple[Any, ...]:
     """The model recipes a hazard map chooses from (by the library's inner CV).
 
-    By default the library's shallow recipe twice: on labelled cells only, and
-    with the unknown cells as background of weight ``background_weight`` each.
+    By default :data:`HAZARD_RECIPE` twice: on labelled cells only, and with the
+    unknown cells as background of weight ``background_weight`` each.
     ``chosen`` picks the library's recipes by name, or gives
     :class:`~minemap.risk.model.Candidate` recipes outright.
     """
-    from dataclasses import replace
-
     from minemap.risk.model import DEFAULT_CANDIDATES, Candidate
 
     known = {c.name: c for c in DEFAULT_CANDIDATES}
     if chosen is None:
-        shallow = known["shallow"]
         return (
-            shallow,
-            replace(shallow, name="shallow+background", background_weight=background_weight),
+            Candidate("hazard", **HAZARD_RECIPE),
+            Candidate("hazard+background", **HAZARD_RECIPE, background_weight=background_weight),
         )
     out = []
     for item in chosen:
@@ -136,16 +157,18 @@ class BuildOptions:
     #: spatial groups of the cross-validation: "blocks" (squares) or "districts"
     groups: str = "blocks"
     block_size_m: float = 5_000.0
-    cv_folds: int = 5
+    cv_folds: int = 4
     #: unknown cells sampled as background for the model (never as negatives)
-    background_cells: int = 60_000
+    background_cells: int = 30_000
     #: total weight of the background as a share of the labelled cells' count
     background_share: float = 0.5
-    #: labelled cells beyond this are sampled (same rate for both classes)
-    max_labelled_cells: int = 150_000
+    #: positive and negative cells beyond these are sampled; probabilities are
+    #: then corrected for the two sampling rates (see :func:`prior_shift`)
+    max_positive_cells: int = 15_000
+    max_negative_cells: int = 45_000
     #: features computed and documented but not given to the model
     exclude_features: tuple[str, ...] = LEAKY_FEATURES
-    inner_folds: int = 3
+    inner_folds: int = 2
     #: the model library's recipes to choose from, by name or as Candidate objects
     #: (None: the recipes that learn from background)
     candidates: tuple[Any, ...] | None = None
@@ -249,27 +272,88 @@ def district_index(layers: Layers, grid: Grid) -> tuple[np.ndarray, pd.DataFrame
     return index, table
 
 
-def _training_rows(
+@dataclass(frozen=True)
+class TrainingSample:
+    """The cells the model learns from and the rates at which each class was kept."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    positive_rate: float
+    negative_rate: float
+
+    @property
+    def odds_factor(self) -> float:
+        """What the sample's odds of a positive are multiplied by to be the population's."""
+        return self.negative_rate / self.positive_rate
+
+
+def training_sample(
     labels: np.ndarray,
     mask: np.ndarray,
+    *,
+    max_positive: int,
+    max_negative: int,
     n_background: int,
     seed: int,
-    max_labelled: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the labelled cells plus a random sample of unknown cells.
+) -> TrainingSample:
+    """Labelled cells (each class sampled down to its maximum) plus sampled unknown cells.
 
-    Beyond ``max_labelled`` labelled cells, a uniform sample keeps both classes
-    at the same rate, so the share of positives (and the calibration) holds.
+    Sampling the classes at different rates is case-control sampling: it keeps
+    the rare positives while bounding the table, and shifts the model's odds
+    by a known factor that :func:`prior_shift` takes back out.
     """
-    labelled = np.flatnonzero(((labels == POSITIVE) | (labels == NEGATIVE)).ravel() & mask.ravel())
-    unknown = np.flatnonzero((labels == UNKNOWN).ravel() & mask.ravel())
     rng = np.random.default_rng(seed)
-    if max_labelled is not None and len(labelled) > max_labelled:
-        labelled = np.sort(rng.choice(labelled, size=max_labelled, replace=False))
+    inside = mask.ravel()
+    flat_labels = labels.ravel()
+    parts = []
+    rates = []
+    for value, limit in ((POSITIVE, max_positive), (NEGATIVE, max_negative)):
+        cells = np.flatnonzero((flat_labels == value) & inside)
+        rates.append(min(1.0, limit / len(cells)) if len(cells) else 1.0)
+        if len(cells) > limit:
+            cells = np.sort(rng.choice(cells, size=limit, replace=False))
+        parts.append(cells)
+    unknown = np.flatnonzero((flat_labels == UNKNOWN) & inside)
     if len(unknown) > n_background:
         unknown = np.sort(rng.choice(unknown, size=n_background, replace=False))
-    flat = np.concatenate([labelled, unknown])
-    return np.unravel_index(flat, labels.shape)  # type: ignore[return-value]
+    flat = np.concatenate([*parts, unknown])
+    rows, cols = np.unravel_index(flat, labels.shape)
+    return TrainingSample(rows, cols, rates[0], rates[1])
+
+
+def prior_shift(probability: np.ndarray, odds_factor: float) -> np.ndarray:
+    """Probabilities with their odds multiplied by ``odds_factor`` (1 leaves them alone)."""
+    if odds_factor == 1.0:
+        return probability
+    p = np.asarray(probability, dtype=np.float64)
+    shifted = p * odds_factor / (p * odds_factor + (1.0 - p))
+    return shifted.astype(np.asarray(probability).dtype, copy=False)
+
+
+def predict_cells(model: Any, stack: FeatureStack, flat: np.ndarray) -> np.ndarray:
+    """Calibrated probabilities of the cells ``flat`` (indices into the grid), in chunks.
+
+    The model's inputs are taken straight from the float32 feature stack, so
+    five million cells need no table in between.
+    """
+    names = [f.name for f in model.features]
+    if any(f.kind != "number" for f in model.features) or model.evidence is not None:
+        values = stack.values.reshape(len(stack.names), -1)
+        parts = [
+            model.predict_proba(
+                pd.DataFrame(values[:, flat[s : s + PREDICT_CHUNK]].T, columns=stack.names)
+            )
+            for s in range(0, len(flat), PREDICT_CHUNK)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    index = np.array([stack.names.index(n) for n in names], dtype=np.intp)
+    values = stack.values.reshape(len(stack.names), -1)
+    out = np.empty(len(flat), dtype=np.float64)
+    for start in range(0, len(flat), PREDICT_CHUNK):
+        chunk = flat[start : start + PREDICT_CHUNK]
+        matrix = np.ascontiguousarray(values[np.ix_(index, chunk)].T)
+        out[start : start + len(chunk)] = model.calibrator(model.raw_from_matrix(matrix))
+    return out
 
 
 def block_folds(blocks: np.ndarray, labels: np.ndarray, n_folds: int) -> np.ndarray:
@@ -299,12 +383,27 @@ def _table(stack: FeatureStack, rows: np.ndarray, cols: np.ndarray) -> pd.DataFr
     return pd.DataFrame(stack.at(rows, cols), columns=stack.names)
 
 
+def _class_weights(labels: np.ndarray, sample: TrainingSample | None) -> np.ndarray:
+    """Weight of each labelled row that undoes the class sampling (1 without a sample)."""
+    if sample is None:
+        return np.ones(len(labels))
+    return np.where(labels == POSITIVE, 1 / sample.positive_rate, 1 / sample.negative_rate)
+
+
 def calibration_table(
-    labels: np.ndarray, probability: np.ndarray, bins: int = 10
+    labels: np.ndarray,
+    probability: np.ndarray,
+    bins: int = 10,
+    sample: TrainingSample | None = None,
 ) -> list[dict[str, Any]]:
-    """Reliability table of out-of-fold probabilities on labelled cells, by decile of score."""
+    """Reliability table of out-of-fold probabilities on labelled cells, by decile of score.
+
+    With a class-sampled ``sample``, observed rates are weighted back to the
+    labelled population (as the probabilities are, by :func:`prior_shift`).
+    """
     keep = (labels >= 0) & np.isfinite(probability)
     y, p = labels[keep].astype(float), probability[keep]
+    w = _class_weights(labels[keep], sample)
     if len(y) == 0:
         return []
     order = np.argsort(p, kind="stable")
@@ -317,7 +416,7 @@ def calibration_table(
                 "bin": k + 1,
                 "cells": len(part),
                 "mean_probability": float(p[part].mean()),
-                "observed_positive_rate": float(y[part].mean()),
+                "observed_positive_rate": float(np.average(y[part], weights=w[part])),
                 "min_probability": float(p[part].min()),
                 "max_probability": float(p[part].max()),
             }
@@ -325,16 +424,44 @@ def calibration_table(
     return out
 
 
-def _scores(labels: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
-    from minemap.risk.validation import scores
+def weighted_auc_ap(
+    labels: np.ndarray, score: np.ndarray, weights: np.ndarray
+) -> tuple[float, float]:
+    """ROC-AUC and average precision of 0/1 ``labels`` with row ``weights`` (ties grouped).
 
-    keep = labels >= 0
-    auc, ap = scores(labels, probability) if keep.any() else (np.nan, np.nan)
+    The definitions of scikit-learn's ``roc_auc_score`` and
+    ``average_precision_score``, computed in one sort: hundreds of
+    per-block scores cost milliseconds.
+    """
+    order = np.argsort(-score, kind="stable")
+    y, s, w = labels[order].astype(float), score[order], weights[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]
+    tp = np.cumsum(w * y)[last]
+    fp = np.cumsum(w * (1 - y))[last]
+    total_p, total_n = tp[-1], fp[-1]
+    if total_p <= 0:
+        return math.nan, math.nan
+    recall = tp / total_p
+    precision = tp / np.maximum(tp + fp, 1e-300)
+    ap = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    if total_n <= 0:
+        return math.nan, ap
+    auc = float(np.trapezoid(np.r_[0.0, recall], np.r_[0.0, fp / total_n]))
+    return auc, ap
+
+
+def _scores(
+    labels: np.ndarray, probability: np.ndarray, sample: TrainingSample | None = None
+) -> dict[str, Any]:
+    """ROC-AUC and average precision of labelled rows, weighted back to the population."""
+    keep = (labels >= 0) & np.isfinite(probability)
+    y, p = labels[keep], probability[keep]
+    auc, ap = weighted_auc_ap(y, p, _class_weights(y, sample)) if len(y) else (math.nan, math.nan)
     return {
-        "roc_auc": None if np.isnan(auc) else round(auc, 5),
-        "average_precision": None if np.isnan(ap) else round(ap, 5),
-        "positives": int((labels[keep] == 1).sum()),
-        "negatives": int((labels[keep] == 0).sum()),
+        "roc_auc": None if math.isnan(auc) else round(auc, 5),
+        "average_precision": None if math.isnan(ap) else round(ap, 5),
+        "positives": int((y == 1).sum()),
+        "negatives": int((y == 0).sum()),
     }
 
 
@@ -358,35 +485,42 @@ def zone_codes(probability: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, l
 def _zones_frame(
     codes: np.ndarray, probability: np.ndarray, grid: Grid
 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
-    """Polygons of the zones with their area and expected contaminated area."""
+    """Polygons of the zones with their area and expected contaminated area.
+
+    Each 4-connected patch of a zone is labelled first, so the probability
+    summed over a polygon's cells is a bincount, and each patch becomes
+    exactly one polygon (with its holes).
+    """
     area = grid.cell_area_m2
-    geoms, zone_ids = [], []
+    patches = np.zeros(grid.shape, dtype=np.int32)
+    zone_of = [0]
+    for k in range(1, len(ZONES) + 1):
+        labelled, n = ndimage.label(codes == k)
+        hit = labelled > 0
+        patches[hit] = labelled[hit] + (len(zone_of) - 1)
+        zone_of.extend([k] * n)
+    sums = np.bincount(
+        patches.ravel(),
+        weights=np.nan_to_num(probability, nan=0.0).ravel().astype(np.float64),
+        minlength=len(zone_of),
+    )
+    ids, geoms = [], []
     for geometry, value in rasterio.features.shapes(
-        codes, mask=codes > 0, transform=grid.transform, connectivity=4
+        patches, mask=patches > 0, transform=grid.transform, connectivity=4
     ):
-        geoms.append(geometry)
-        zone_ids.append(int(value))
-    polygons = shapely.from_geojson([json.dumps(g) for g in geoms]) if geoms else np.array([])
+        ids.append(int(value))
+        geoms.append(json.dumps(geometry))
+    polygons = shapely.from_geojson(geoms) if geoms else np.array([])
+    index = np.asarray(ids, dtype=np.int64)
+    zone_codes_of = np.asarray(zone_of, dtype=np.int32)[index]
     frame = gpd.GeoDataFrame(
-        {"zone_code": np.asarray(zone_ids, dtype=np.int32)},
+        {"zone_code": zone_codes_of},
         geometry=gpd.GeoSeries(polygons, crs=grid.crs),
         crs=grid.crs,
     )
     frame["zone"] = [ZONES[z - 1][0] for z in frame["zone_code"]]
     frame["area_m2"] = frame.geometry.area
-    # expected contaminated area per polygon: probability summed over its cells
-    labels_img = rasterio.features.rasterize(
-        ((g, i + 1) for i, g in enumerate(frame.geometry)),
-        out_shape=grid.shape,
-        transform=grid.transform,
-        fill=0,
-        dtype="int32",
-    )
-    inside = labels_img > 0
-    sums = np.bincount(
-        labels_img[inside], weights=probability[inside].astype(np.float64), minlength=len(frame) + 1
-    )
-    frame["expected_contaminated_m2"] = sums[1:] * area
+    frame["expected_contaminated_m2"] = sums[index] * area
     frame["mean_probability"] = np.where(
         frame["area_m2"] > 0, frame["expected_contaminated_m2"] / frame["area_m2"], 0.0
     )
@@ -430,18 +564,6 @@ def _districts_frame(
     return out.rename(columns={"ref": "district_ref", "name": "district"})
 
 
-def _released_codes(layers: Layers, grid: Grid) -> np.ndarray:
-    out = np.zeros(grid.shape, dtype=np.uint8)
-    releases = layers.get("releases")
-    if releases.empty or "method" not in releases.columns:
-        return out
-    # the strongest release of a cell wins: cleared over reduced over cancelled
-    for method in ("cancelled", "reduced", "cleared"):
-        chosen = releases[releases["method"].astype("string").str.lower().eq(method).fillna(False)]
-        out[rz.burn(grid, list(chosen.geometry))] = mf.RELEASE_CODES[method]
-    return out
-
-
 # --- the pipeline ------------------------------------------------------------------
 
 
@@ -470,13 +592,21 @@ def build_hazard_map(
         log.info("grid %d x %d cells of %g m", grid.height, grid.width, grid.cell_size)
         bar.advance("rasterising layers")
         inputs = rasterise_inputs(layers, grid)
-        released = _released_codes(layers, grid)
+        released = released_codes(layers, grid)
         lap("rasterise")
 
         bar.advance("computing features")
+        # groups whose every feature is excluded are not computed at all
+        groups_used = [
+            g for g in GROUPS if any(f.name not in options.exclude_features for f in g.features)
+        ]
         with _dask_runner(options.dask) as runner:
             stack = compute_features(
-                inputs, grid.cell_size, dask=runner, tile_size=options.tile_size
+                inputs,
+                grid.cell_size,
+                groups=groups_used,
+                dask=runner,
+                tile_size=options.tile_size,
             )
         lap("features")
 
@@ -486,6 +616,7 @@ def build_hazard_map(
             grid,
             finds=inputs["finds"],
             accidents=inputs["accidents"],
+            released=released,
             rules=options.label_rules,
         )
         if labels.positives == 0 or labels.negatives == 0:
@@ -495,13 +626,15 @@ def build_hazard_map(
                 "hazards, and released land)"
             )
             raise ConfigError(msg)
-        rows, cols = _training_rows(
+        sample = training_sample(
             labels.grid,
             grid.mask,
-            options.background_cells,
-            options.seed,
-            options.max_labelled_cells,
+            max_positive=options.max_positive_cells,
+            max_negative=options.max_negative_cells,
+            n_background=options.background_cells,
+            seed=options.seed,
         )
+        rows, cols = sample.rows, sample.cols
         y = labels.grid[rows, cols].astype(np.int8)
         if options.groups == "districts":
             index, table = district_index(layers, grid)
@@ -511,11 +644,9 @@ def build_hazard_map(
         else:
             groups = spatial_groups(grid, rows, cols, options.block_size_m)
             scheme = f"square blocks of {options.block_size_m:g} m"
-        unknown_names = sorted(set(options.exclude_features) - set(stack.names))
-        if unknown_names:
-            msg = f"cannot exclude unknown feature(s) {', '.join(unknown_names)}"
-            raise ConfigError(msg)
-        X = _table(stack, rows, cols).drop(columns=list(options.exclude_features))
+        X = _table(stack, rows, cols).drop(
+            columns=[n for n in options.exclude_features if n in stack.names]
+        )
         lap("labels")
 
         n_labelled = int((y >= 0).sum())
@@ -558,12 +689,8 @@ def build_hazard_map(
         bar.advance("predicting every cell")
         probability = np.full(grid.shape, np.nan, dtype=np.float32)
         flat = np.flatnonzero(grid.mask.ravel())
-        out_flat = probability.ravel()
-        values = stack.values.reshape(stack.values.shape[0], -1)
-        for start in range(0, len(flat), PREDICT_CHUNK):
-            chunk = flat[start : start + PREDICT_CHUNK]
-            frame = pd.DataFrame(values[:, chunk].T, columns=stack.names)
-            out_flat[chunk] = model.predict_proba(frame).astype(np.float32)
+        predicted = predict_cells(model, stack, flat)
+        probability.ravel()[flat] = prior_shift(predicted, sample.odds_factor)
         for method, code in mf.RELEASE_CODES.items():
             factor = options.released_residual.get(method, 1.0)
             hit = (released == code) & grid.mask
@@ -588,6 +715,7 @@ def build_hazard_map(
                 fold_names=fold_names,
                 scheme=scheme,
                 model=model,
+                sample=sample,
             )
             lap("outputs")
             metrics["timings_s"] = timings
@@ -637,6 +765,7 @@ def _write_outputs(
     fold_names: np.ndarray,
     scheme: str,
     model: Any,
+    sample: TrainingSample,
 ) -> dict[str, Any]:
     mf.write_cog(
         tmp / mf.RISK,
@@ -655,25 +784,16 @@ def _write_outputs(
 
     input_dtypes = {name: str(a.dtype) for name, a in inputs.items()}
     if options.write_inputs:
-        names = list(inputs)
-        bands = np.empty((len(names) + 2, *grid.shape), dtype=np.float32)
-        for i, name in enumerate(names):
-            bands[i] = inputs[name]
-        bands[-2] = labels.grid
-        bands[-1] = released
-        mf.write_cog(
-            tmp / mf.INPUTS,
-            bands,
-            grid,
-            descriptions=[*names, mf.LABEL_BAND, mf.RELEASED_BAND],
-            resampling="NEAREST",
-        )
+        bands = {**inputs, mf.LABEL_BAND: labels.grid, mf.RELEASED_BAND: released}
+        mf.write_bands(tmp / mf.INPUTS, bands, grid)
 
+    # out-of-fold probabilities as the map gives them: corrected for the class sampling
+    oof = prior_shift(cv.oof, sample.odds_factor)
     per_fold = []
     for i, fold in enumerate(cv.folds):
         held = np.isin(fold_names, fold.get("held_out", []))
         entry = {"fold": fold.get("fold", i + 1), "groups": len(np.unique(groups[held]))}
-        entry.update(_scores(y[held], cv.oof[held]))
+        entry.update(_scores(y[held], oof[held], sample))
         entry["chosen"] = fold.get("chosen")
         if "skipped" in fold:
             entry["skipped"] = fold["skipped"]
@@ -682,7 +802,7 @@ def _write_outputs(
     for block in np.unique(groups[y >= 0]):
         rows = groups == block
         entry = {"group": str(block), "fold": str(fold_names[rows][0])}
-        entry.update(_scores(y[rows], cv.oof[rows]))
+        entry.update(_scores(y[rows], oof[rows], sample))
         per_block.append(entry)
     info = {
         "minemap_version": __version__,
@@ -731,6 +851,8 @@ def _write_outputs(
             "positives": int((y == POSITIVE).sum()),
             "negatives": int((y == NEGATIVE).sum()),
             "background_unknown": int((y == UNKNOWN).sum()),
+            "positive_sampling_rate": sample.positive_rate,
+            "negative_sampling_rate": sample.negative_rate,
             "background_weight_per_cell": model.metadata.get("background_weight"),
             "positives_unlabelled": (
                 "unknown cells are never negatives: a random sample of them is given to the "
@@ -743,7 +865,7 @@ def _write_outputs(
             "scheme": scheme,
             "folds": len(per_fold),
             "groups_with_labels": len(np.unique(groups[y >= 0])),
-            "pooled": _scores(y, cv.oof),
+            "pooled": _scores(y, oof, sample),
             "per_fold": per_fold,
             "per_block": per_block,
             "note": "out-of-fold calibrated probabilities of labelled cells; whole groups held "
@@ -751,7 +873,7 @@ def _write_outputs(
         },
         "calibration": {
             "method": model.calibrator.method,
-            "table": calibration_table(y, cv.oof),
+            "table": calibration_table(y, oof, sample=sample),
         },
         "model": {
             "chosen": model.metadata.get("chosen"),

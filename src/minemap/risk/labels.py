@@ -33,9 +33,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
-from minemap.features.inputs import open_hazards
-from minemap.features.kernels import capped_distance
+from minemap.features.inputs import geometries, open_hazards
+from minemap.features.kernels import disk_offsets
 from minemap.grid import rasterize as rz
 from minemap.grid.grid import Grid
 from minemap.grid.layers import Layers
@@ -69,12 +70,37 @@ class Labels:
         return int((self.grid == NEGATIVE).sum())
 
 
-def _released(layers: Layers, grid: Grid, method: str) -> np.ndarray:
+#: Codes of the released-land raster, weakest release first: where releases overlap,
+#: the strongest (clearance) holds.
+RELEASE_CODES: dict[str, int] = {"cancelled": 1, "reduced": 2, "cleared": 3}
+
+
+def released_codes(layers: Layers, grid: Grid) -> np.ndarray:
+    """Per cell the strongest release of its centre: 0 none, else :data:`RELEASE_CODES`."""
     releases = layers.get("releases")
     if releases.empty or "method" not in releases.columns:
-        return np.zeros(grid.shape, dtype=bool)
-    chosen = releases[releases["method"].astype("string").str.lower().eq(method).fillna(False)]
-    return rz.burn(grid, list(chosen.geometry))
+        return np.zeros(grid.shape, dtype=np.uint8)
+    codes = releases["method"].astype("string").str.lower().map(RELEASE_CODES)
+    known = codes.notna().to_numpy()
+    order = np.argsort(codes[known].to_numpy(dtype=np.int64), kind="stable")
+    return rz.burn_values(
+        grid,
+        geometries(releases)[known][order],
+        codes[known].to_numpy(dtype=np.int64)[order],
+        dtype=np.uint8,
+    )
+
+
+def within(sources: np.ndarray, radius_m: float, cell: float) -> np.ndarray:
+    """True where a source cell's centre lies within ``radius_m`` of the cell's centre."""
+    offsets = disk_offsets(radius_m, cell)
+    n = offsets[-1][0]
+    disk = np.zeros((2 * n + 1, 2 * n + 1), dtype=bool)
+    for dy, half in offsets:
+        disk[n + dy, n - half : n + half + 1] = True
+    if not sources.any():
+        return np.zeros(sources.shape, dtype=bool)
+    return np.asarray(ndimage.binary_dilation(sources, structure=disk))
 
 
 def make_labels(
@@ -83,31 +109,33 @@ def make_labels(
     *,
     finds: np.ndarray | None = None,
     accidents: np.ndarray | None = None,
+    released: np.ndarray | None = None,
     rules: LabelRules | None = None,
 ) -> Labels:
     """Label every cell of ``grid`` from the records in ``layers``.
 
     ``finds`` and ``accidents`` are per-cell counts (as rasterised for the
-    features) and are counted again from the layers when not given. Cells
-    outside the region are unknown.
+    features) and ``released`` the codes of :func:`released_codes`; each is
+    computed from the layers when not given. Cells outside the region are
+    unknown.
     """
     rules = rules or LabelRules()
     cell = grid.cell_size
     if finds is None:
-        finds = rz.count_points(grid, list(layers.get("finds").geometry))
+        finds = rz.count_points(grid, geometries(layers.get("finds")))
     if accidents is None:
-        accidents = rz.count_points(grid, list(layers.get("accidents").geometry))
+        accidents = rz.count_points(grid, geometries(layers.get("accidents")))
+    if released is None:
+        released = released_codes(layers, grid)
     has_find = finds > 0
     evidence = has_find | (accidents > 0)
 
-    # cap just above the radius: the transform answers "within r?" and nothing more
-    near_evidence = capped_distance(evidence, cell, rules.cha_radius_m + cell) <= rules.cha_radius_m
-    near_find = capped_distance(has_find, cell, rules.find_margin_m + cell) <= rules.find_margin_m
-    cha = rz.burn(grid, list(open_hazards(layers, "CHA").geometry))
+    near_evidence = within(evidence, rules.cha_radius_m, cell)
+    near_find = within(has_find, rules.find_margin_m, cell)
+    cha = rz.burn(grid, geometries(open_hazards(layers, "CHA")))
     cha_positive = cha & near_evidence & ~has_find
 
-    released = {m: _released(layers, grid, m) for m in ("cancelled", "reduced", "cleared")}
-    any_release = released["cancelled"] | released["reduced"] | released["cleared"]
+    any_release = released > 0
 
     out = np.full(grid.shape, UNKNOWN, dtype=np.int8)
     negative = any_release & ~near_find
@@ -123,8 +151,8 @@ def make_labels(
         "positive_cha_near_evidence": int((cha_positive & inside).sum()),
         "negative": int((out == NEGATIVE).sum()),
         **{
-            f"negative_{m}": int((mask & negative & inside & (out == NEGATIVE)).sum())
-            for m, mask in released.items()
+            f"negative_{m}": int(((released == code) & (out == NEGATIVE)).sum())
+            for m, code in RELEASE_CODES.items()
         },
         "released_near_find_unknown": int(
             (any_release & near_find & inside & (out == UNKNOWN)).sum()

@@ -40,6 +40,7 @@ from rasterio.windows import Window
 
 from minemap.errors import InputFileError, NotFoundError
 from minemap.grid.grid import Grid
+from minemap.risk.labels import RELEASE_CODES as _RELEASE_CODES
 
 RISK = "risk.tif"
 ZONES = "zones.gpkg"
@@ -52,8 +53,8 @@ MAP = "map.json"
 #: Extra bands of inputs.tif besides the feature inputs.
 LABEL_BAND = "label"
 RELEASED_BAND = "released"
-#: Codes of the ``released`` band.
-RELEASE_CODES = {"cancelled": 1, "reduced": 2, "cleared": 3}
+#: Codes of the ``released`` band (see :func:`minemap.risk.labels.released_codes`).
+RELEASE_CODES = _RELEASE_CODES
 
 
 def write_cog(
@@ -105,6 +106,41 @@ def write_cog(
                     NUM_THREADS="ALL_CPUS",
                     BIGTIFF="IF_SAFER",
                 )
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_bands(path: Path, bands: dict[str, np.ndarray], grid: Grid) -> Path:
+    """Named grids as the bands of one tiled, compressed float32 GeoTIFF (no overviews).
+
+    For the layers kept beside a map (``inputs.tif``): read back window by
+    window, never displayed, so no overviews; band descriptions name them.
+    Written band by band and renamed into place.
+    """
+    tmp = path.with_name(path.name + ".part")
+    profile = {
+        "driver": "GTiff",
+        "width": grid.width,
+        "height": grid.height,
+        "count": len(bands),
+        "dtype": "float32",
+        "crs": grid.crs,
+        "transform": grid.transform,
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "compress": "deflate",
+        "zlevel": 1,
+        "num_threads": "all_cpus",
+        "bigtiff": "if_safer",
+    }
+    try:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            for i, (name, values) in enumerate(bands.items(), start=1):
+                dst.write(values.astype(np.float32, copy=False), i)
+                dst.set_band_description(i, name)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
