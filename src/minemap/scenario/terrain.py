@@ -260,7 +260,10 @@ def make_terrain(
     half = max(100_000.0, frame.height / 2 + 10_000.0)
     mid = (frame.y0 + frame.y1) / 2
     fy = np.arange(mid - half, mid + half + step, step)
-    fx = frame.line_x + meander_m * noise_1d(rng, fy.size, step, 25_000.0)
+    meander = meander_m * noise_1d(rng, fy.size, step, 25_000.0)
+    # centred on the rectangle, so even a small one has the line crossing it where planned
+    inside = (fy >= frame.y0) & (fy <= frame.y1)
+    fx = frame.line_x + meander - meander[inside].mean()
     axis = np.interp(ys, fy, fx)
 
     u = (axis[:, None] - xs[None, :]) / 1000.0  # km west of the axis (negative east)
