@@ -66,3 +66,12 @@ def test_one_class_gives_identity() -> None:
     calibrator = fit_calibrator(np.array([0.1, 0.2]), np.array([1, 1]))
     assert calibrator.method == "identity"
     assert np.allclose(calibrator(np.array([0.0])), 0.5)
+
+
+def test_isotonic_never_says_certain() -> None:
+    raw = np.r_[np.linspace(-5, -3, 300), np.linspace(3, 5, 300)]
+    labels = np.r_[np.zeros(300), np.ones(300)].astype(int)  # perfectly separated
+    calibrator = fit_calibrator(raw, labels, method="isotonic")
+    probability = calibrator(np.array([-10.0, 10.0]))
+    assert 0 < probability[0] <= 1 / 300
+    assert 1 - 1 / 300 <= probability[1] < 1

@@ -10,10 +10,12 @@ Two methods, both monotonic (a higher score never gets a lower probability):
 
 * ``isotonic`` (default when there are enough labelled rows): the
   pool-adjacent-violators fit of scikit-learn, read as a piecewise-linear map
-  through its knots. Isotonic fits are flat on stretches, which would turn
-  distinct scores into ties and lose ranking; a tiny strictly increasing
-  logistic term (weight :data:`TIE_BREAK`) keeps the map strictly increasing
-  without moving any probability by more than that weight.
+  through its knots and kept within ``1/(negatives+2)`` and
+  ``(positives+1)/(positives+2)`` so that no cell is ever called certainly
+  clear. Isotonic fits are flat on stretches, which would turn distinct
+  scores into ties and lose ranking; a tiny strictly increasing logistic term
+  (weight :data:`TIE_BREAK`) keeps the map strictly increasing without moving
+  any probability by more than that weight.
 * ``platt``: a logistic curve on the score (two parameters), for small samples.
 
 The calibrator is plain numbers (knots or coefficients), saved as JSON inside
@@ -120,7 +122,10 @@ def fit_calibrator(
         return Calibrator(method="identity", details=details)
     from sklearn.isotonic import IsotonicRegression
 
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    # no stretch of scores is certain to be clear (or mined) because the sample saw no
+    # positive there: bounds as in Laplace's rule of succession keep 0 and 1 out
+    low, high = 1.0 / (n_neg + 2), (n_pos + 1.0) / (n_pos + 2)
+    iso = IsotonicRegression(y_min=low, y_max=high, increasing=True, out_of_bounds="clip")
     iso.fit(x, y)
     spread = float(np.std(x)) or 1.0
     return Calibrator(
