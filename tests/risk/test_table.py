@@ -86,7 +86,7 @@ def test_unreadable_files(tmp_path: Path) -> None:
         read_table(fake)
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("a,b\n1,2\n3,4,5,6\n", encoding="utf-8")
-    with pytest.raises(InputFileError, match=r"ragged\.csv"):
+    with pytest.raises(InputFileError, match=r"ragged\.csv, row 2"):
         read_table(ragged)
 
 

@@ -20,6 +20,11 @@ and read back as Latin-1). minemap reads it without asking anyone to clean it:
 
 Labels are parsed into ``1`` (positive), ``0`` (negative) and ``-1``
 (unknown: neither found nor released). Unknown is never a negative.
+
+Records imports have their own reader (:mod:`minemap.io.readers`), which keeps
+every value as text for field mapping and strips header names; a feature
+table needs typed columns, headers kept exactly, Parquet, and speed on
+millions of rows, so it is parsed by pandas here (after the same decoding).
 """
 
 from __future__ import annotations
@@ -151,8 +156,9 @@ def _uses_decimal_comma(text: str) -> bool:
 
 
 def _parser_error_row(message: str) -> int | None:
+    """The record named by a pandas parser error (its "line" counts the header; rows do not)."""
     match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else None
+    return max(int(match.group(1)) - 1, 1) if match else None
 
 
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
