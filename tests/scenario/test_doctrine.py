@@ -154,8 +154,9 @@ def test_accidents_happen_where_devices_are(scenario_dir: Path) -> None:
     assert len(gone) == len(accidents)
     tree = cKDTree(np.column_stack([gone.geometry.x, gone.geometry.y]))
     d, _ = tree.query(np.column_stack([accidents.geometry.x, accidents.geometry.y]))
-    # reported positions carry an error, mostly tens of metres
-    assert np.median(d) < 60.0
+    # reported positions carry an error: tens of metres mostly, hundreds for a few
+    assert np.mean(d < 60.0) >= 0.5
+    assert d.max() < 2_000.0
 
 
 def test_minefield_records_lead_to_their_minefields(scenario_dir: Path) -> None:
