@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import mapbox_vector_tile
@@ -64,14 +65,15 @@ def map_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def map_client(world: World, map_dir: Path, tmp_path: Path) -> TestClient:
+def map_client(world: World, map_dir: Path, tmp_path: Path) -> Iterator[TestClient]:
     dem = np.add.outer(np.linspace(900, 300, 256), np.sin(np.linspace(0, 12, 256)) * 60).astype(
         "float32"
     )
     dem_path = write_raster(tmp_path / "dem.tif", dem, -9999.0)
     with open_store(world.url) as store:
         store.put_raster("dem", dem_path)
-    return TestClient(create_app(world.url, map_dir, secret="y" * 40))
+    with TestClient(create_app(world.url, map_dir, secret="y" * 40)) as c:
+        yield c
 
 
 def png(data: bytes) -> np.ndarray:
@@ -198,3 +200,31 @@ def test_new_record_appears_in_the_next_tile(
     assert client.post("/api/finds", json=body, headers=headers["editor"]).status_code == 201
     tile = mapbox_vector_tile.decode(client.get(f"/api/tiles/finds/{z}/{x}/{y}.pbf").content)
     assert tile["finds"]["features"][0]["properties"]["model"] == "TM-62M"
+
+
+def test_cached_answers_follow_writes_by_other_processes(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write straight into the store (another process, QGIS...) is seen by the next read."""
+    from shapely.geometry import Point
+
+    from minemap.api import cache
+    from tests.api.conftest import to_store
+
+    monkeypatch.setattr(cache, "POSTGIS_SECONDS", 1e-6)
+    z = 14
+    lon, lat = LON + 0.013, LAT + 0.004
+    x, y = tile_of(lon, lat, z)
+    bbox = f"/api/finds?bbox={lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}"
+    assert client.get(f"/api/tiles/finds/{z}/{x}/{y}.pbf").status_code == 204
+    assert client.get(bbox).json()["features"] == []
+    assert client.get(bbox).json()["features"] == []  # now from the cache
+    with open_store(world.url) as store:
+        store.insert(
+            "finds",
+            [{"category": "UXO", "found_on": "2024-03-03", "geometry": to_store(Point(lon, lat))}],
+            user="qgis",
+        )
+    assert len(client.get(bbox).json()["features"]) == 1
+    tile = mapbox_vector_tile.decode(client.get(f"/api/tiles/finds/{z}/{x}/{y}.pbf").content)
+    assert tile["finds"]["features"][0]["properties"]["category"] == "UXO"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,8 +49,9 @@ def plan_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def plan_client(world: World, plan_dir: Path) -> TestClient:
-    return TestClient(create_app(world.url, plan_dir=plan_dir, secret="z" * 40))
+def plan_client(world: World, plan_dir: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(world.url, plan_dir=plan_dir, secret="z" * 40)) as c:
+        yield c
 
 
 def test_plan_files_listed_and_served(plan_client: TestClient) -> None:

@@ -22,6 +22,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
+from minemap.api.cache import AnswerCache
 from minemap.api.security import (
     ANONYMOUS,
     InvalidTokenError,
@@ -49,6 +50,7 @@ class AppState:
     address_limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(30, 60.0))
     # bumped by every write through the API, so cached answers are dropped
     generation: int = 0
+    answers: AnswerCache = field(default_factory=AnswerCache)
     _store: Store | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

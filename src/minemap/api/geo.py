@@ -242,6 +242,35 @@ def parse_geometry(value: Any, kind: Kind, crs: str) -> BaseGeometry:
 # --- vector tiles -------------------------------------------------------------------------------
 
 
+_POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
+    """The polygonal part of a repaired polygon (make_valid may leave lines or points)."""
+    if geom.geom_type in _POLYGONAL:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL]
+    return shapely.union_all(parts) if parts else None
+
+
+def tile_ready(geoms: np.ndarray) -> np.ndarray:
+    """Geometries on the tile grid made valid and wound for MVT, vectorised.
+
+    Snapping to the integer grid can pinch a small polygon; those few are
+    repaired one by one. Exterior rings go clockwise with y up, which the
+    encoder's y flip turns into the spec's order, so its slow per-feature
+    winding check can be skipped.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    polygonal = present & np.isin(shapely.get_type_id(geoms), (3, 6))
+    bad = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
+    for i in bad:
+        geoms[i] = _polygonal(shapely.make_valid(geoms[i]))
+    out: np.ndarray = shapely.orient_polygons(geoms, exterior_cw=True)
+    return out
+
+
 def vector_tile(
     layers: Mapping[str, tuple[pd.DataFrame, list[str]]],
     crs: str,
@@ -271,8 +300,9 @@ def vector_tile(
         geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
         # into the tile's integer grid here, vectorised (the encoder's own
         # quantising goes point by point through a deprecated shapely call)
-        geoms = shapely.transform(geoms, to_tile)
-        keep = ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
+        geoms = tile_ready(shapely.transform(geoms, to_tile))
+        keep = ~shapely.is_missing(geoms)
+        keep[keep] = ~shapely.is_empty(geoms[keep])
         rows = frame_rows(frame, columns)
         features = [
             {
@@ -292,9 +322,7 @@ def vector_tile(
         return b""
     data: bytes = mapbox_vector_tile.encode(
         encoded,
-        default_options={
-            "extents": TILE_EXTENT,
-            "on_invalid_geometry": mapbox_vector_tile.encoder.on_invalid_geometry_make_valid,
-        },
+        # geometries arrive valid and wound as the spec wants (see tile_ready)
+        default_options={"extents": TILE_EXTENT, "check_winding_order": False},
     )
     return data

@@ -8,6 +8,7 @@ application's cache folder, then tiled like any other raster.
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,14 @@ BLANK_PNG = _blank_png()
 
 
 def risk_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
-    """A risk tile (PNG) or None outside the map."""
-    reader = _reader(path)
+    """A risk tile (PNG) or None outside the map; kept while the raster is unchanged."""
+    return _risk_tile(str(path), path.stat().st_mtime_ns, z, x, y)
+
+
+# A few thousand rendered tiles (tens of MB): the views of a working day.
+@lru_cache(maxsize=4096)
+def _risk_tile(path_text: str, _mtime: int, z: int, x: int, y: int) -> bytes | None:
+    reader = _reader(Path(path_text))
     try:
         img = reader.tile(x, y, z, indexes=1, resampling_method="nearest")
     except TileOutsideBounds:
@@ -99,16 +106,20 @@ def risk_at(path: Path, lon: float, lat: float) -> float | None:
 def hillshade(
     dem: np.ndarray, cell: float, azimuth: float = 315.0, altitude: float = 45.0
 ) -> np.ndarray:
-    """Hillshade 1..255 of a DEM (0 where the DEM is missing), by Horn's slope and aspect."""
+    """Hillshade 1..255 of a north-up DEM (0 where the DEM is missing).
+
+    The brightness is the cosine between the surface normal and the direction
+    of the sun (``azimuth`` clockwise from north, ``altitude`` above the
+    horizon), as in the usual cartographic hillshade.
+    """
     z = np.where(np.isfinite(dem), dem, np.nan).astype("float64")
     filled = np.where(np.isnan(z), np.nanmean(z) if np.isfinite(z).any() else 0.0, z)
-    dzdy, dzdx = np.gradient(filled, cell)
-    slope = np.arctan(np.hypot(dzdx, dzdy))
-    aspect = np.arctan2(-dzdx, dzdy)
-    az = np.deg2rad(360.0 - azimuth + 90.0)
-    alt = np.deg2rad(altitude)
-    shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
-    out = np.clip(shade, 0, 1) * 254 + 1
+    d_south, d_east = np.gradient(filled, cell)  # rows run south, columns east
+    az, alt = np.deg2rad(azimuth), np.deg2rad(altitude)
+    sun = (np.sin(az) * np.cos(alt), np.cos(az) * np.cos(alt), np.sin(alt))  # east, north, up
+    # the normal of z(east, north) is (-dz/deast, -dz/dnorth, 1) = (-d_east, d_south, 1)
+    lit = (-d_east * sun[0] + d_south * sun[1] + sun[2]) / np.sqrt(d_east**2 + d_south**2 + 1)
+    out = np.clip(lit, 0, 1) * 254 + 1
     out[np.isnan(z)] = 0
     return out.astype("uint8")
 
@@ -147,7 +158,13 @@ def hillshade_file(dem_path: Path, cache_dir: Path) -> Path:
 
 def hillshade_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
     """A grey hillshade tile, dark where shaded, transparent where lit, or None outside."""
-    reader = _reader(path)
+    return _hillshade_tile(str(path), z, x, y)
+
+
+@lru_cache(maxsize=4096)
+def _hillshade_tile(path_text: str, z: int, x: int, y: int) -> bytes | None:
+    # the hillshade file's name carries its DEM's modification time
+    reader = _reader(Path(path_text))
     try:
         img = reader.tile(x, y, z, indexes=1, resampling_method="bilinear")
     except TileOutsideBounds:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from minemap.api import geo, tiles
+from minemap.api.cache import data_version
 from minemap.api.deps import AppState, StateDep, StoreDep
 from minemap.errors import NotFoundError, ValidationError
 from minemap.records.schema import KINDS, Kind
@@ -39,12 +40,20 @@ TileXY = Annotated[int, Path(ge=0, le=2**22 - 1)]
 
 
 def tile_columns(kind: Kind) -> list[str]:
-    """Scalar, non-personal properties worth drawing or clicking on."""
-    cols = ["id", "ref", "workflow", "organisation_id"]
+    """What the map styles by or shows on a click: names, vocabularies, dates.
+
+    Every property costs encoding time in every tile; the whole record is one
+    click away (``/api/<kind>/<id>``).
+    """
+    cols = ["id", "ref", "workflow"]
     cols += [
         f.name
         for f in kind.fields
-        if not f.personal and f.type not in ("json",) and f.name not in _SKIP_IN_TILES
+        if not f.personal
+        and f.name not in _SKIP_IN_TILES
+        and (
+            f.choices or f.type == "date" or f.name in ("name", "model", "device_model", "area_m2")
+        )
     ]
     return cols
 
@@ -70,14 +79,22 @@ def _spatial_kinds(spec: str) -> list[Kind]:
     responses={200: {"content": {MVT: {}}}, 204: {"description": "nothing in this tile"}},
 )
 def vector_tile(
+    *,
     layers: Annotated[str, Path(max_length=200, pattern=r"^[a-z_,-]+$")],
     z: Zoom,
     x: TileXY,
     y: TileXY,
     store: StoreDep,
+    state: StateDep,
 ) -> Response:
     kinds = _spatial_kinds(layers)
     geo.check_tile(z, x, y)
+    key = ("tile", tuple(k.name for k in kinds), z, x, y, data_version(state))
+    cached = state.answers.get(key)
+    if cached is not None:
+        if not cached:
+            return Response(status_code=204, headers=TILE_CACHE)
+        return Response(cached, media_type=MVT, headers=TILE_CACHE)
     bounds = geo.tile_bounds(z, x, y)
     pad = (bounds[2] - bounds[0]) * geo.TILE_BUFFER
     padded = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
@@ -87,6 +104,7 @@ def vector_tile(
         frame = store.read(kind.name, bbox=box)  # type: ignore[arg-type]
         frames[kind.name] = (frame, tile_columns(kind))
     data = geo.vector_tile(frames, store.crs, z, x, y)
+    state.answers.put(key, data)
     if not data:
         return Response(status_code=204, headers=TILE_CACHE)
     return Response(data, media_type=MVT, headers=TILE_CACHE)
