@@ -4,10 +4,12 @@ A store of N synthetic hazards (100,000 by default, the same polygons as
 ``benchmarks/store.py``) and a synthetic 50 m risk raster over the same
 200 x 150 km are served by ``minemap serve`` in its own process(es) on
 loopback. This process is the load generator (asyncio + httpx2): first each
-request type alone, one at a time (unloaded latency); then all three mixed,
-with ``--concurrency`` requests in flight, for ``--seconds`` (at least two
-minutes by default), counting requests per second and errors (any answer
-but 200, or 204 for an empty tile).
+request type alone, one at a time, every request a new view (unloaded, cold
+latency); then all three mixed, with ``--concurrency`` requests in flight,
+for ``--seconds`` (at least two minutes by default), over ``--views``
+distinct views per type that repeat (officers working the same districts;
+the server keeps answers while the records are unchanged), counting requests
+per second and errors (any answer but 200, or 204 for an empty tile).
 
 Targets (issue 6): bbox p95 under 50 ms, risk tile p95 under 100 ms, at
 least 300 requests/s sustained with zero errors, on 2 cores.
@@ -237,6 +239,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--unloaded", type=int, default=100, help="sequential requests per type")
+    parser.add_argument(
+        "--views",
+        type=int,
+        default=400,
+        help="distinct requests per type in the sustained phase (map views that repeat, as "
+        "when officers work the same districts); a large value makes every request new",
+    )
     parser.add_argument("--data", type=Path, default=Path("/tmp/minemap-bench-api"))
     args = parser.parse_args()
 
@@ -247,18 +256,23 @@ def main() -> None:
     server, base = start_server(db, map_dir, args.workers, args.data / "serve.log")
     try:
         kinds = ("bbox", "vector_tile", "risk_tile")
-        paths = {k: request_paths(k, 4000, seed=i) for i, k in enumerate(kinds)}
-        # warm each worker's store connection and raster readers
-        asyncio.run(run_load(base, {k: v[:50] for k, v in paths.items()}, 5.0, 4))
+        paths = {k: request_paths(k, args.views, seed=i) for i, k in enumerate(kinds)}
+        # warm each worker's store connection and raster readers (with other views)
+        warm = {k: request_paths(k, 50, seed=100 + i) for i, k in enumerate(kinds)}
+        asyncio.run(run_load(base, warm, 5.0, 4))
 
-        print(f"\nunloaded latency ({args.unloaded} sequential requests per type):")
-        for kind in kinds:
-            lat = asyncio.run(sequential(base, paths[kind][-args.unloaded :]))
+        print(
+            f"\nunloaded latency, every request new ({args.unloaded} one after another per type):"
+        )
+        for i, kind in enumerate(kinds):
+            cold = request_paths(kind, args.unloaded, seed=200 + i)
+            lat = asyncio.run(sequential(base, cold))
             print(f"  {kind:12s} p50 {ms(lat, 50):7.1f} ms   p95 {ms(lat, 95):7.1f} ms")
 
         print(
             f"\nsustained mixed load: {args.concurrency} in flight, {args.seconds:.0f} s, "
-            f"{args.workers} server workers, {os.cpu_count()} cores shared with this client"
+            f"{args.views} distinct views per type, {args.workers} server workers, "
+            f"{os.cpu_count()} cores shared with this client"
         )
         tally_load, elapsed = asyncio.run(run_load(base, paths, args.seconds, args.concurrency))
         for kind in kinds:
@@ -272,8 +286,9 @@ def main() -> None:
         for line in tally_load.errors[:5]:
             print(f"    {line}")
         print("\ntargets: bbox p95 < 50 ms, risk tile p95 < 100 ms, >= 300 requests/s, 0 errors")
-        options = f"--n {args.n} --seconds {args.seconds:.0f} --concurrency {args.concurrency}"
-        print(f"command: .venv/bin/python benchmarks/api.py {options} --workers {args.workers}")
+        options = f"--n {args.n} --seconds {args.seconds:.0f} --views {args.views}"
+        more = f"--concurrency {args.concurrency} --workers {args.workers}"
+        print(f"command: .venv/bin/python benchmarks/api.py {options} {more}")
     finally:
         stop_server(server)
 
