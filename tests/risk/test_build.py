@@ -212,7 +212,10 @@ def test_explain_cell_adds_up_to_the_risk(built: Any) -> None:
     explained = mf.explain_cell(built.out_dir, float(x[0]), float(y[0]), top=n)
     assert (explained.row, explained.col) == (row, col)
     raw = explained.baseline + sum(v for _, v in explained.contributions)
-    assert model.calibrator(np.array([raw]))[0] == pytest.approx(explained.probability, rel=1e-5)
+    assert model.calibrator(np.array([raw]))[0] == pytest.approx(explained.model_probability)
+    # the riskiest cell is not on released land: the map holds the model's probability
+    assert explained.released is None
+    assert explained.probability == pytest.approx(explained.model_probability, rel=1e-5)
     as_dict = explained.as_dict()
     assert as_dict["contributions"][0]["feature"] in model.feature_names
 
@@ -274,3 +277,16 @@ def test_weighted_scores_match_scikit_learn() -> None:
     auc, ap = weighted_auc_ap(y, score, weights)
     assert auc == pytest.approx(roc_auc_score(y, score, sample_weight=weights))
     assert ap == pytest.approx(average_precision_score(y, score, sample_weight=weights))
+
+
+@pytest.mark.slow
+def test_cli_dask_local_cluster_gives_the_same_map(world: Path, tmp_path: Path) -> None:
+    args = ["hazard-map", "build", "--layers", str(world), "--cell", "250", "--folds", "2"]
+    args += ["--block-size", "3000", "--threads", "1"]
+    assert main([*args, "--out", str(tmp_path / "memory")]) == 0
+    assert main([*args, "--out", str(tmp_path / "dask"), "--dask", "local"]) == 0
+    with (
+        rasterio.open(tmp_path / "memory" / mf.RISK) as a,
+        rasterio.open(tmp_path / "dask" / mf.RISK) as b,
+    ):
+        np.testing.assert_array_equal(a.read(1), b.read(1))

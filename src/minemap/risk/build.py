@@ -226,7 +226,11 @@ def _dask_runner(option: str | None) -> Iterator[Any]:
     if option == "local":
         with (
             distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, dashboard_address=None, processes=True
+                n_workers=2,
+                threads_per_worker=1,
+                dashboard_address=None,
+                processes=True,
+                silence_logs=logging.WARNING,
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
@@ -826,6 +830,7 @@ def _write_outputs(
         "released_residual": options.released_residual,
         "zones": [{"zone": z, "cumulative_share_of_area": s} for z, s in ZONES],
         "zone_cuts": cuts,
+        "odds_factor": sample.odds_factor,
     }
     (tmp / mf.MAP).write_text(json.dumps(info, indent=2, default=_jsonable))
     in_region = grid.mask

@@ -197,6 +197,8 @@ class CellExplanation:
     row: int
     col: int
     probability: float
+    model_probability: float
+    released: str | None
     features: dict[str, float]
     contributions: list[tuple[str, float]]
     baseline: float
@@ -208,6 +210,8 @@ class CellExplanation:
             "row": self.row,
             "col": self.col,
             "probability": self.probability,
+            "model_probability": self.model_probability,
+            "released": self.released,
             "baseline_log_odds": self.baseline,
             "contributions": [
                 {"feature": name, "log_odds": value, "value": self.features.get(name)}
@@ -220,8 +224,11 @@ def explain_cell(map_dir: str | Path, x: float, y: float, *, top: int = 3) -> Ce
     """The risk of the cell holding point (x, y) (map CRS) and its top contributions.
 
     Contributions are the model's exact TreeSHAP values in log-odds (positive
-    raises the risk). NotFoundError when the point is outside the mapped
-    region.
+    raises the risk); with the baseline they add up to the model's score,
+    whose calibrated probability is ``model_probability``. ``probability`` is
+    the map's value: the same, times the residual factor of released land
+    when the cell was released (``released`` names how). NotFoundError when
+    the point is outside the mapped region.
     """
     import pandas as pd
 
@@ -246,6 +253,8 @@ def explain_cell(map_dir: str | Path, x: float, y: float, *, top: int = 3) -> Ce
         arrays = {}
         for name, dtype in info["inputs"].items():
             arrays[name] = src.read(index[name], window=window).astype(dtype)
+        if RELEASED_BAND in index:
+            arrays[RELEASED_BAND] = src.read(index[RELEASED_BAND], window=window).astype(np.uint8)
     stack = compute_features(arrays, cell)
     values = stack.values[:, row - r0, col - c0]
     table = pd.DataFrame([values], columns=stack.names)
@@ -258,6 +267,11 @@ def explain_cell(map_dir: str | Path, x: float, y: float, *, top: int = 3) -> Ce
             continue
         contributions.append((str(name), float(explained[f"contribution_{k}"].iloc[0])))
     features = {n: float(v) for n, v in zip(stack.names, values, strict=True)}
+    score = float(model.calibrator(model.raw_from_matrix(model.matrix(table, warn=False)))[0])
+    factor = float(info.get("odds_factor", 1.0))
+    model_probability = score * factor / (score * factor + 1.0 - score)
+    code = int(arrays[RELEASED_BAND][row - r0, col - c0]) if RELEASED_BAND in arrays else 0
+    released = next((m for m, c in RELEASE_CODES.items() if c == code), None)
     cx, cy = grid.xy(rows, cols)
     return CellExplanation(
         x=float(cx[0]),
@@ -265,6 +279,8 @@ def explain_cell(map_dir: str | Path, x: float, y: float, *, top: int = 3) -> Ce
         row=row,
         col=col,
         probability=float(risk[row, col]),
+        model_probability=model_probability,
+        released=released,
         features=features,
         contributions=contributions,
         baseline=float(explained["baseline"].iloc[0]),
