@@ -29,7 +29,7 @@ from minemap.settings import get_settings
 WHATIF = "machine=2"
 #: Months the schedule looks ahead, and how far the forecast looks for completion.
 SCHEDULE_MONTHS = 120
-FORECAST_MONTHS = 360
+FORECAST_MONTHS = 600
 
 
 @dataclass
@@ -231,6 +231,12 @@ def forecast_completion(ctx: DemoContext) -> None:
     ctx.plan["history"] = history
     ctx.headline["completion_p50"] = data.get("p50")
     ctx.headline["completion_p90"] = data.get("p90")
+    curve = data.get("monthly_released") or []
+    if curve and data.get("area_m2"):
+        ctx.headline["forecast_end"] = curve[-1]["month"]
+        ctx.headline["share_released_by_end"] = round(
+            curve[-1]["released_m2_p50"] / data["area_m2"], 4
+        )
     ctx.outputs["forecast"] = ctx.plan_dir / "forecast.json"
 
 
@@ -333,15 +339,20 @@ def headline_lines(ctx: DemoContext) -> list[str]:
         if h.get("ratio_to_best_heuristic") is not None:
             best = str(h["best_heuristic"]).replace("_", " ")
             lines.append(f"  = {h['ratio_to_best_heuristic']:.2f} x the best heuristic ({best})")
-    if "completion_p50" in h:
+    if h.get("completion_p50"):
+        p90 = h["completion_p90"] or "beyond the forecast"
+        lines.append(f"Completion of clearance: P50 {h['completion_p50']}, P90 {p90}")
+    elif "completion_p50" in h:
+        share = h.get("share_released_by_end")
         lines.append(
-            f"Completion of clearance: P50 {h['completion_p50']}, P90 {h['completion_p90']}"
+            f"Completion of clearance: not by {h.get('forecast_end')} at the current pace"
+            + ("" if share is None else f" ({100 * share:.0f}% of the area released by then, P50)")
         )
     if "whatif" in h:
         saved = h.get("months_saved")
         averted = h.get("casualties_averted")
         lines.append(
-            f"What-if {h['whatif']}: P50 {h.get('whatif_p50')}, "
+            f"What-if {h['whatif']}: P50 {h.get('whatif_p50') or 'beyond the forecast'}, "
             + ("months saved n/a" if saved is None else f"{saved:.0f} months saved")
             + ("" if averted is None else f", {averted:.1f} casualties averted")
         )

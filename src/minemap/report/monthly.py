@@ -53,6 +53,19 @@ class Forecast:
     curve: pd.DataFrame  # month (Timestamp), p10, p50, p90: cumulative m² released
     casualties_per_year: float | None
     path: Path
+    area_m2: float | None = None  # the area the forecast has to release
+
+    @property
+    def horizon_end(self) -> dt.date | None:
+        """The last month the forecast looked at."""
+        return None if self.curve.empty else pd.Timestamp(self.curve["month"].max()).date()
+
+    @property
+    def share_by_horizon(self) -> float | None:
+        """Share of the area released by the end of the horizon (P50), when it does not finish."""
+        if self.curve.empty or not self.area_m2:
+            return None
+        return float(self.curve["p50"].iloc[-1]) / self.area_m2
 
 
 def _date(value: Any) -> dt.date | None:
@@ -109,6 +122,7 @@ def read_forecast(plan_dir: Path) -> Forecast | None:
         curve,
         float(casualties) if isinstance(casualties, int | float) else None,
         path,
+        float(data["area_m2"]) if isinstance(data.get("area_m2"), int | float) else None,
     )
 
 
@@ -623,6 +637,15 @@ def narrative(report: MonthlyReport) -> list[str]:
         f"At the end of the month {_n(f['hazards_remaining'], 'hazardous area')} remained "
         f"open, covering {fmt(f['area_remaining_m2'], 'ha')} ha."
     )
+    forecast = report.forecast
+    if forecast is not None and forecast.p50 is None and forecast.horizon_end is not None:
+        share = forecast.share_by_horizon
+        out.append(
+            f"At the planned pace clearance does not finish by {forecast.horizon_end:%B %Y}, "
+            "the end of the forecast"
+            + ("" if share is None else f": {100 * share:.0f}% of the area is released by then")
+            + " (P50). More assets are needed."
+        )
     if report.forecast is not None and report.forecast.p50 is not None:
         out.append(
             f"The completion forecast puts the end of clearance in "

@@ -1135,11 +1135,18 @@ def teams_and_staff(source: Source, at: dt.date | None = None) -> pd.DataFrame:
 
 
 def last_month(source: Source, period: Period = ALL_TIME) -> str | None:
-    """``YYYY-MM`` of the latest dated record in the period, or None if there is none."""
+    """``YYYY-MM`` of the latest dated record in the period, or None if there is none.
+
+    Planned activities do not count: their start date is yet to come.
+    """
     records = as_records(source)
     latest: pd.Timestamp | None = None
     for kind, column in DATE_FIELDS.items():
-        dates = records[kind][column]
+        frame = records[kind]
+        if kind == "activities":
+            # a planned activity has not happened yet: it dates nothing
+            frame = frame[frame["status"] != "planned"]
+        dates = frame[column]
         dates = dates[period.mask(dates)].dropna()
         if not dates.empty and (latest is None or dates.max() > latest):
             latest = dates.max()
