@@ -266,11 +266,16 @@ DEFAULT_RECIPES: tuple[Recipe, ...] = (
 class ModelOptions:
     """How :func:`fit` trains; the defaults are minemap's recipe.
 
-    ``num_threads`` 0 lets LightGBM use every core. ``inner_folds`` is the
-    number of group folds of the inner (selection and calibration)
-    cross-validation. ``evidence`` adds the spatial-evidence features when
-    coordinates are given. ``block_size`` (metres) makes square blocks when
-    coordinates but no groups are given (default: 20 cell spacings).
+    ``candidates`` are the recipes compared, the first being the default.
+    ``inner_folds`` is the number of group folds of the inner (selection and
+    calibration) cross-validation; ``selection`` how the recipe is chosen
+    from it (see :func:`_choose`). ``num_threads`` 0 lets LightGBM use every
+    core. ``drop_group_constant`` lets recipes leave out group-level
+    features. ``evidence`` adds the spatial-evidence features when
+    coordinates are given (``evidence_bandwidths`` in cell spacings,
+    ``evidence_shares`` the local prevalence). ``block_size`` (metres) makes
+    square blocks when coordinates but no groups are given (default: 20 cell
+    spacings).
     """
 
     candidates: tuple[Recipe, ...] = DEFAULT_RECIPES
