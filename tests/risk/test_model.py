@@ -332,3 +332,22 @@ def test_evidence_share_is_shrunk_local_prevalence() -> None:
     assert far[names.index("evidence_share_200m")] == pytest.approx(0.5)
     # among mostly positive neighbours, pulled up from it
     assert near[names.index("evidence_share_200m")] > 0.55
+
+
+def test_inner_folds_hold_out_whole_groups(
+    monkeypatch: pytest.MonkeyPatch, table: pd.DataFrame
+) -> None:
+    real = model_module.group_splits
+    seen: list[tuple[set[str], set[str]]] = []
+
+    def spy(groups: np.ndarray, scored: np.ndarray, n_folds: int | None = None) -> Any:
+        for name, train, held in real(groups, scored, n_folds):
+            seen.append((set(groups[train]), set(groups[held])))
+            yield name, train, held
+
+    monkeypatch.setattr(model_module, "group_splits", spy)
+    fit(table[list(FEATURES)], table[LABEL], table[GROUP], options=QUICK)
+    assert len(seen) == QUICK.inner_folds
+    for train_groups, held_groups in seen:
+        assert held_groups
+        assert not train_groups & held_groups
