@@ -252,7 +252,7 @@ def test_cli_build_and_errors(
     )
     assert code == 0, capsys.readouterr().err
     assert (out / mf.RISK).is_file()
-    assert "spatial CV" in capsys.readouterr().out
+    assert "validation (square blocks" in capsys.readouterr().out
     # a scenario folder without observed.gpkg: one line, exit 1
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -290,3 +290,19 @@ def test_cli_dask_local_cluster_gives_the_same_map(world: Path, tmp_path: Path) 
         rasterio.open(tmp_path / "dask" / mf.RISK) as b,
     ):
         np.testing.assert_array_equal(a.read(1), b.read(1))
+
+
+def test_a_given_model_is_applied_and_validated_externally(
+    world: Path, built: Any, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    applied = build_hazard_map(
+        load_folder(world), tmp_path / "map", replace(QUICK, model=built.out_dir / mf.MODEL)
+    )
+    # the same world and features: the same probabilities, with no training at all
+    np.testing.assert_array_equal(applied.probability, built.probability)
+    cv = applied.metrics["cv"]
+    assert cv["scheme"].startswith("external")
+    assert cv["pooled"]["roc_auc"] is not None
+    assert "fit" not in applied.metrics["timings_s"]

@@ -61,6 +61,14 @@ def hazard_map() -> None:
 @click.option(
     "--threads", type=click.IntRange(min=0), default=0, help="LightGBM threads (0: all cores)."
 )
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Apply the model.zip of another build instead of training one (the map's labelled "
+    "cells then validate it).",
+)
 @seed_option
 def build_command(
     *,
@@ -73,6 +81,7 @@ def build_command(
     block_size: float,
     folds: int,
     threads: int,
+    model_path: Path | None,
     seed: int | None,
 ) -> None:
     """Build the hazard map: risk.tif, zones.gpkg, districts.csv, metrics.json and more."""
@@ -96,6 +105,7 @@ def build_command(
         seed=settings.seed if seed is None else seed,
         num_threads=threads,
         dask=dask,
+        model=model_path,
     )
     result = build_hazard_map(layers, out_dir, options)
     cv = result.metrics["cv"]["pooled"]
@@ -107,7 +117,7 @@ def build_command(
         f"written to {out_dir}"
     )
     click.echo(
-        f"spatial CV ({result.metrics['cv']['scheme']}, {result.metrics['cv']['folds']} folds): "
+        f"validation ({result.metrics['cv']['scheme']}, {result.metrics['cv']['folds']} folds): "
         f"ROC-AUC {_fmt(auc)}, average precision {_fmt(ap)}; "
         f"expected contaminated area {result.metrics['expected_contaminated_km2']:,.2f} km²"
     )

@@ -174,6 +174,8 @@ class BuildOptions:
     candidates: tuple[Any, ...] | None = None
     seed: int = 42
     num_threads: int = 0
+    #: a model.zip of another build to apply instead of training one here
+    model: Path | None = None
     #: None (in memory), "threads"/"processes"/"synchronous" (local Dask), "local"
     #: (a distributed LocalCluster) or a scheduler address
     dask: str | None = None
@@ -192,6 +194,14 @@ class BuildOptions:
         if self.cv_folds < 2:
             msg = f"cross-validation needs at least 2 folds, not {self.cv_folds}"
             raise ConfigError(msg)
+
+
+@dataclass
+class ExternalValidation:
+    """Scores of a given model on this map's labelled sample (shaped like a CV result)."""
+
+    oof: np.ndarray
+    folds: list[dict[str, Any]]
 
 
 @dataclass
@@ -575,7 +585,7 @@ def build_hazard_map(
     layers: Layers, out_dir: Path, options: BuildOptions | None = None
 ) -> BuildResult:
     """Build the hazard map of ``layers`` into ``out_dir`` (see the module docs)."""
-    from minemap.risk.model import ModelOptions, fit
+    from minemap.risk.model import ModelOptions, RiskModel, fit
     from minemap.risk.validation import cross_validate
 
     options = options or BuildOptions()
@@ -602,7 +612,10 @@ def build_hazard_map(
         bar.advance("computing features")
         # groups whose every feature is excluded are not computed at all
         groups_used = [
-            g for g in GROUPS if any(f.name not in options.exclude_features for f in g.features)
+            g
+            for g in GROUPS
+            if options.model is not None
+            or any(f.name not in options.exclude_features for f in g.features)
         ]
         with _dask_runner(options.dask) as runner:
             stack = compute_features(
@@ -663,38 +676,56 @@ def build_hazard_map(
             num_threads=options.num_threads,
             evidence=False,
         )
-        bar.advance("spatial cross-validation")
-        n_groups = len(np.unique(groups[y == POSITIVE]))
-        folds = min(options.cv_folds, n_groups)
-        if folds < 2:
-            msg = (
-                f"spatial cross-validation needs positive cells in at least 2 {scheme}; found "
-                f"{n_groups}: use smaller blocks (--block-size)"
+        cv: Any
+        if options.model is not None:
+            # a model trained elsewhere: no training here, and every labelled cell of this
+            # map is land it never saw, so its scores on them are an external validation
+            bar.advance("validating the given model")
+            model = RiskModel.load(options.model)
+            odds_factor = float(model.metadata.get("odds_factor", 1.0))
+            fold_names = np.full(len(y), "external", dtype=object)
+            sample_flat = np.ravel_multi_index((rows, cols), grid.shape)
+            cv = ExternalValidation(
+                oof=predict_cells(model, stack, sample_flat),
+                folds=[{"fold": "external", "held_out": ["external"], "chosen": model.recipe}],
             )
-            raise ConfigError(msg)
-        fold_names = block_folds(groups, y, folds)
-        cv = cross_validate(X, y, fold_names, options=model_options)
-        lap("cross_validation")
+            lap("validation")
+            bar.advance("model given")
+        else:
+            bar.advance("spatial cross-validation")
+            n_groups = len(np.unique(groups[y == POSITIVE]))
+            folds = min(options.cv_folds, n_groups)
+            if folds < 2:
+                msg = (
+                    f"spatial cross-validation needs positive cells in at least 2 {scheme}; "
+                    f"found {n_groups}: use smaller blocks (--block-size)"
+                )
+                raise ConfigError(msg)
+            fold_names = block_folds(groups, y, folds)
+            cv = cross_validate(X, y, fold_names, options=model_options)
+            lap("cross_validation")
 
-        bar.advance("training the final model")
-        model = fit(
-            X,
-            y,
-            groups,
-            options=model_options,
-            metadata={
-                "purpose": "hazard map",
-                "source": layers.source,
-                "background_weight": background_weight,
-            },
-        )
-        lap("fit")
+            bar.advance("training the final model")
+            odds_factor = sample.odds_factor
+            model = fit(
+                X,
+                y,
+                groups,
+                options=model_options,
+                metadata={
+                    "purpose": "hazard map",
+                    "source": layers.source,
+                    "background_weight": background_weight,
+                    "odds_factor": odds_factor,
+                },
+            )
+            lap("fit")
 
         bar.advance("predicting every cell")
         probability = np.full(grid.shape, np.nan, dtype=np.float32)
         flat = np.flatnonzero(grid.mask.ravel())
         predicted = predict_cells(model, stack, flat)
-        probability.ravel()[flat] = prior_shift(predicted, sample.odds_factor)
+        probability.ravel()[flat] = prior_shift(predicted, odds_factor)
         for method, code in mf.RELEASE_CODES.items():
             factor = options.released_residual.get(method, 1.0)
             hit = (released == code) & grid.mask
@@ -720,6 +751,7 @@ def build_hazard_map(
                 scheme=scheme,
                 model=model,
                 sample=sample,
+                odds_factor=odds_factor,
             )
             lap("outputs")
             metrics["timings_s"] = timings
@@ -770,6 +802,7 @@ def _write_outputs(
     scheme: str,
     model: Any,
     sample: TrainingSample,
+    odds_factor: float,
 ) -> dict[str, Any]:
     mf.write_cog(
         tmp / mf.RISK,
@@ -792,7 +825,7 @@ def _write_outputs(
         mf.write_bands(tmp / mf.INPUTS, bands, grid)
 
     # out-of-fold probabilities as the map gives them: corrected for the class sampling
-    oof = prior_shift(cv.oof, sample.odds_factor)
+    oof = prior_shift(cv.oof, odds_factor)
     per_fold = []
     for i, fold in enumerate(cv.folds):
         held = np.isin(fold_names, fold.get("held_out", []))
@@ -830,7 +863,8 @@ def _write_outputs(
         "released_residual": options.released_residual,
         "zones": [{"zone": z, "cumulative_share_of_area": s} for z, s in ZONES],
         "zone_cuts": cuts,
-        "odds_factor": sample.odds_factor,
+        "odds_factor": odds_factor,
+        "model_given": None if options.model is None else str(options.model),
     }
     (tmp / mf.MAP).write_text(json.dumps(info, indent=2, default=_jsonable))
     in_region = grid.mask
@@ -867,7 +901,9 @@ def _write_outputs(
             ),
         },
         "cv": {
-            "scheme": scheme,
+            "scheme": scheme
+            if options.model is None
+            else f"external: the model of {options.model} scored on this map's labelled cells",
             "folds": len(per_fold),
             "groups_with_labels": len(np.unique(groups[y >= 0])),
             "pooled": _scores(y, oof, sample),
