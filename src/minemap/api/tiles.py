@@ -66,14 +66,8 @@ BLANK_PNG = _blank_png()
 
 
 def risk_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
-    """A risk tile (PNG) or None outside the map; kept while the raster is unchanged."""
-    return _risk_tile(str(path), path.stat().st_mtime_ns, z, x, y)
-
-
-# A few thousand rendered tiles (tens of MB): the views of a working day.
-@lru_cache(maxsize=4096)
-def _risk_tile(path_text: str, _mtime: int, z: int, x: int, y: int) -> bytes | None:
-    reader = _reader(Path(path_text))
+    """A risk tile (PNG) or None outside the map."""
+    reader = _reader(path)
     try:
         img = reader.tile(x, y, z, indexes=1, resampling_method="nearest")
     except TileOutsideBounds:

@@ -12,12 +12,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from minemap.api import geo, tiles
 from minemap.api.cache import data_version
 from minemap.api.deps import AppState, StateDep, StoreDep
 from minemap.errors import NotFoundError, ValidationError
 from minemap.records.schema import KINDS, Kind
+from minemap.store import Store
 
 router = APIRouter(tags=["maps"])
 
@@ -78,7 +80,7 @@ def _spatial_kinds(spec: str) -> list[Kind]:
     response_class=Response,
     responses={200: {"content": {MVT: {}}}, 204: {"description": "nothing in this tile"}},
 )
-def vector_tile(
+async def vector_tile(
     *,
     layers: Annotated[str, Path(max_length=200, pattern=r"^[a-z_,-]+$")],
     z: Zoom,
@@ -90,11 +92,17 @@ def vector_tile(
     kinds = _spatial_kinds(layers)
     geo.check_tile(z, x, y)
     key = ("tile", tuple(k.name for k in kinds), z, x, y, data_version(state))
-    cached = state.answers.get(key)
-    if cached is not None:
-        if not cached:
-            return Response(status_code=204, headers=TILE_CACHE)
-        return Response(cached, media_type=MVT, headers=TILE_CACHE)
+    # a kept tile is answered on the event loop; a new one is made in the thread pool
+    data = state.answers.get(key)
+    if data is None:
+        data = await run_in_threadpool(_make_vector_tile, store, kinds, z, x, y)
+        state.answers.put(key, data)
+    if not data:
+        return Response(status_code=204, headers=TILE_CACHE)
+    return Response(data, media_type=MVT, headers=TILE_CACHE)
+
+
+def _make_vector_tile(store: Store, kinds: list[Kind], z: int, x: int, y: int) -> bytes:
     bounds = geo.tile_bounds(z, x, y)
     pad = (bounds[2] - bounds[0]) * geo.TILE_BUFFER
     padded = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
@@ -103,11 +111,7 @@ def vector_tile(
     for kind in kinds:
         frame = store.read(kind.name, bbox=box)  # type: ignore[arg-type]
         frames[kind.name] = (frame, tile_columns(kind))
-    data = geo.vector_tile(frames, store.crs, z, x, y)
-    state.answers.put(key, data)
-    if not data:
-        return Response(status_code=204, headers=TILE_CACHE)
-    return Response(data, media_type=MVT, headers=TILE_CACHE)
+    return geo.vector_tile(frames, store.crs, z, x, y)
 
 
 # --- the risk map -----------------------------------------------------------------------
@@ -128,11 +132,15 @@ def _map_file(state: AppState, name: str) -> FilePath:
     response_class=Response,
     responses={200: {"content": {PNG: {}}}, 404: {"description": "no hazard map"}},
 )
-def risk_tile(z: Zoom, x: TileXY, y: TileXY, state: StateDep) -> Response:
+async def risk_tile(z: Zoom, x: TileXY, y: TileXY, state: StateDep) -> Response:
     geo.check_tile(z, x, y)
     path = _map_file(state, "risk.tif")
-    data = tiles.risk_tile(path, z, x, y)
-    return Response(data or tiles.BLANK_PNG, media_type=PNG, headers=RASTER_CACHE)
+    key = ("risk", str(path), path.stat().st_mtime_ns, z, x, y)
+    data = state.answers.get(key)
+    if data is None:
+        data = await run_in_threadpool(tiles.risk_tile, path, z, x, y) or tiles.BLANK_PNG
+        state.answers.put(key, data)
+    return Response(data, media_type=PNG, headers=RASTER_CACHE)
 
 
 @router.get("/api/risk/legend", summary="Legend of the risk map colours")

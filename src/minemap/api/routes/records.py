@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, Body, Depends, Header, HTTPException, Path, Query, Response, status
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from minemap.api import geo
 from minemap.api.cache import data_version
@@ -133,6 +134,26 @@ def _values(kind: Kind, geometry: Any, props: dict[str, Any], crs: str) -> dict[
     return values
 
 
+def _list_body(
+    store: Store,
+    kind: Kind,
+    user: Principal,
+    *,
+    box: Any,
+    where: dict[str, Any] | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, bytes]:
+    """(total, body) of a list: a FeatureCollection for spatial kinds, else items and total."""
+    frame, cols = read_visible(store, kind, user, bbox=box, where=where)
+    total = len(frame)
+    frame = frame.iloc[offset : offset + limit]
+    if kind.geometry is not None:
+        return total, geo.feature_collection(frame, cols, store.crs).encode()
+    items = geo.frame_rows(frame, cols)
+    return total, json.dumps({"items": items, "total": total}).encode()
+
+
 # --- the router ------------------------------------------------------------------------------
 
 
@@ -154,7 +175,7 @@ def _add_kind(router: APIRouter, kind: Kind) -> None:
         responses={200: {"content": {media: {}}}},
         operation_id=f"list_{name}",
     )
-    def list_records(
+    async def list_records(
         *,
         store: StoreDep,
         state: StateDep,
@@ -174,30 +195,24 @@ def _add_kind(router: APIRouter, kind: Kind) -> None:
                 raise ValidationError(f"{name} has no geometry to filter by", field="bbox")
             box = geo.bbox_to_crs(geo.parse_bbox(bbox), geo.WGS84, store.crs)
         where = {"workflow": workflow} if workflow else None
-        # spatial kinds hold no personal data: every caller gets the same answer
+        media_type = GEOJSON if spatial else "application/json"
+        # spatial kinds hold no personal data: every caller gets the same answer,
+        # kept and answered on the event loop; anything new is read in the thread pool
         key = None
         if spatial and not kind.personal_fields:
             key = ("list", name, box, workflow, limit, offset, data_version(state))
             hit = state.answers.get(key)
             if hit is not None:
                 total_text, _, body = hit.partition(b"\n")
-                headers = {"X-Total-Count": total_text.decode()}
-                return Response(body, media_type=GEOJSON, headers=headers)
-        frame, cols = read_visible(store, kind, user, bbox=box, where=where)  # type: ignore[arg-type]
-        total = len(frame)
-        frame = frame.iloc[offset : offset + limit]
-        headers = {"X-Total-Count": str(total)}
-        if spatial:
-            text = geo.feature_collection(frame, cols, store.crs).encode()
-            if key is not None:
-                state.answers.put(key, str(total).encode() + b"\n" + text)
-            return Response(text, media_type=GEOJSON, headers=headers)
-        items = geo.frame_rows(frame, cols)
-        return Response(
-            json.dumps({"items": items, "total": total}),
-            media_type="application/json",
-            headers=headers,
+                return Response(
+                    body, media_type=media_type, headers={"X-Total-Count": total_text.decode()}
+                )
+        total, body = await run_in_threadpool(
+            _list_body, store, kind, user, box=box, where=where, limit=limit, offset=offset
         )
+        if key is not None:
+            state.answers.put(key, str(total).encode() + b"\n" + body)
+        return Response(body, media_type=media_type, headers={"X-Total-Count": str(total)})
 
     @router.get(
         f"/api/{name}/{{record_id}}",
