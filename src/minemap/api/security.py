@@ -177,6 +177,8 @@ class LoginLimiter:
 
     After ``max_failures`` failures within ``window`` seconds the key is
     refused until the oldest failure leaves the window; a success clears it.
+    The count lives in the process: with ``--workers N`` a guesser gets at
+    most N times the limit, still a few guesses a minute against argon2.
     """
 
     def __init__(self, max_failures: int = 5, window: float = 60.0) -> None:
