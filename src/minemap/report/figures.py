@@ -30,7 +30,7 @@ from matplotlib.colors import LightSource, LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from rasterio.enums import Resampling
 
 from minemap.errors import InputFileError, NotFoundError
@@ -526,9 +526,14 @@ def forecast_progress(
         ax.plot(actual.index, actual.to_numpy() / HA, color=COLOURS["actual"], label="released")
     if total_m2:
         ax.axhline(total_m2 / HA, color="#969696", linestyle="--", linewidth=0.8)
-        ax.text(ax.get_xlim()[0], total_m2 / HA, " area to release", fontsize=6, va="bottom")
+        ax.text(
+            ax.get_xlim()[1], total_m2 / HA, "all the land to release ", fontsize=6,
+            va="bottom", ha="right", color="#636363",
+        )  # fmt: skip
     ax.set_ylabel("hectares, cumulative", fontsize=7)
-    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
     ax.grid(color=COLOURS["grid"], linewidth=0.5)
     return fig
 
