@@ -73,7 +73,12 @@ def _cell(column: str, value: object, *, areas: bool = False) -> str:
 
 
 def rich_table(
-    title: str, frame: pd.DataFrame, *, max_rows: int = 15, areas: bool = False
+    title: str,
+    frame: pd.DataFrame,
+    *,
+    max_rows: int = 15,
+    areas: bool = False,
+    latest: bool = False,
 ) -> Table:
     """A rich table of a summary table; areas shown in hectares (``areas``: the
     release columns hold m²)."""
@@ -82,10 +87,12 @@ def rich_table(
         label = column.removesuffix("_m2")
         right = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(label, justify="right" if right else "left")
-    for row in frame.head(max_rows).to_dict("records"):
+    shown = frame.tail(max_rows) if latest else frame.head(max_rows)
+    for row in shown.to_dict("records"):
         table.add_row(*(_cell(str(c), row[c], areas=areas) for c in frame.columns))
     if len(frame) > max_rows:
-        table.caption = f"{len(frame) - max_rows} more rows in the JSON"
+        which = "earlier" if latest else "more"
+        table.caption = f"{len(frame) - max_rows} {which} rows in the JSON"
     return table
 
 
@@ -108,7 +115,14 @@ def print_summary(summary: NationalSummary, console: Console) -> None:
             continue
         frame = frame.drop(columns=_NOT_PRINTED.get(name, []))
         console.print()
-        console.print(rich_table(title, frame, areas=name.startswith("released_")))
+        console.print(
+            rich_table(
+                title,
+                frame,
+                areas=name.startswith("released_"),
+                latest=name in ("released_by_month", "casualty_trend"),
+            )
+        )
 
 
 def _date(value: dt.datetime | None) -> dt.date | None:
