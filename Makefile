@@ -8,9 +8,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-# Debian parts: PostGIS for the server store, Chromium for the browser tests.
-POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
-DEBIAN_PACKAGES := postgresql-15-postgis-3 chromium chromium-driver
+# Debian parts: PostGIS for the server store, Chromium for the browser tests,
+# Pango and fonts for WeasyPrint's PDF reports, poppler-utils to look at PDF pages.
+DEBIAN_PACKAGES := postgresql-15-postgis-3 chromium chromium-driver \
+	libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
 
 # Front-end libraries from npm, served by minemap itself (no CDN).
 VENDOR := src/minemap/api/static/vendor
@@ -27,25 +28,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[postgis,web,dask,dev]'
 	touch $(STAMP)
 
-# Installs the Debian packages when one is missing and we run as root; otherwise
+# Installs the Debian packages that are missing when we run as root; otherwise
 # says what is missing (the tests then fail under CI=true, skip elsewhere).
 system-deps:
 	@missing=""; \
-	[ -f $(POSTGIS_CONTROL) ] || missing="$$missing postgresql-15-postgis-3"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \
 	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null \
-	      || { apt-get update -qq && apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; }; \
+	    apt-get install -y -qq $$missing >/dev/null \
+	      || { apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }; \
 	  else \
 	    echo "warning: missing Debian packages:$$missing (run make as root to install them)"; \
 	  fi; \
 	fi
 
 web-assets: $(VENDOR_STAMP)
+
 
 $(VENDOR_STAMP): web/package.json web/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found (needed for the web map's MapLibre GL)"; exit 1; }
