@@ -48,7 +48,6 @@ system-deps:
 
 web-assets: $(VENDOR_STAMP)
 
-
 $(VENDOR_STAMP): web/package.json web/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found (needed for the web map's MapLibre GL)"; exit 1; }
 	cd web && npm ci --no-audit --no-fund --loglevel=error
