@@ -306,3 +306,15 @@ def test_a_given_model_is_applied_and_validated_externally(
     assert cv["scheme"].startswith("external")
     assert cv["pooled"]["roc_auc"] is not None
     assert "fit" not in applied.metrics["timings_s"]
+
+
+def test_explain_a_released_cell(built: Any) -> None:
+    inputs, grid = mf.read_input_layers(built.out_dir, [mf.RELEASED_BAND])
+    rows, cols = np.nonzero((inputs[mf.RELEASED_BAND] > 0) & built.grid.mask)
+    x, y = grid.xy(rows[:1], cols[:1])
+    explained = mf.explain_cell(built.out_dir, float(x[0]), float(y[0]))
+    assert explained.released in ("cancelled", "reduced", "cleared")
+    assert explained.residual_factor < 1.0
+    assert explained.probability == pytest.approx(
+        explained.model_probability * explained.residual_factor, rel=1e-5
+    )

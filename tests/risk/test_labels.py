@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 from shapely.geometry import MultiPolygon, Point, box
 
 from minemap.grid import Region
@@ -92,3 +93,17 @@ def test_outside_region_is_unknown() -> None:
     )
     out = make_labels(layers, grid).grid
     np.testing.assert_array_equal(out == NEGATIVE, grid.mask)
+
+
+def test_residual_factors_inside_and_on_the_edge_of_released_land() -> None:
+    from minemap.risk.labels import RELEASE_CODES, residual_factors
+
+    released = np.zeros((7, 7), dtype=np.uint8)
+    released[1:6, 1:6] = RELEASE_CODES["cleared"]
+    released[3, 3] = RELEASE_CODES["cancelled"]
+    factors = residual_factors(released, {"cleared": 0.1, "cancelled": 0.5})
+    assert factors[0, 0] == 1.0  # not released
+    assert factors[1, 1] == pytest.approx(0.55)  # on the edge: half searched
+    assert factors[2, 2] == pytest.approx(0.1)  # wholly inside cleared land
+    assert factors[3, 3] == pytest.approx(0.5)
+    assert factors.dtype == np.float32

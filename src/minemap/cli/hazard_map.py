@@ -57,7 +57,9 @@ def hazard_map() -> None:
     show_default=True,
     help="Side of the square blocks, metres.",
 )
-@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True, help="CV folds.")
+@click.option(
+    "--folds", type=click.IntRange(min=2), default=None, help="Spatial CV folds (default 4)."
+)
 @click.option(
     "--threads", type=click.IntRange(min=0), default=0, help="LightGBM threads (0: all cores)."
 )
@@ -79,7 +81,7 @@ def build_command(
     dask: str | None,
     groups: str,
     block_size: float,
-    folds: int,
+    folds: int | None,
     threads: int,
     model_path: Path | None,
     seed: int | None,
@@ -97,11 +99,12 @@ def build_command(
     else:
         msg = "give the store with --db URL (or a scenario folder with --layers DIR)"
         raise ConfigError(msg)
+    defaults = BuildOptions()
     options = BuildOptions(
         cell_size=cell_size or settings.cell_size,
         groups=groups,
         block_size_m=block_size,
-        cv_folds=folds,
+        cv_folds=folds or defaults.cv_folds,
         seed=settings.seed if seed is None else seed,
         num_threads=threads,
         dask=dask,

@@ -23,7 +23,8 @@
    predicted in chunks.
 8. **Released land.** Land released by cancellation, reduction or clearance
    has been searched to a standard; its probability is multiplied by the
-   residual factor of its method (:data:`RELEASED_RESIDUAL`).
+   residual factor of its method (:data:`RELEASED_RESIDUAL`), half of it on
+   the edge of released land (:func:`minemap.risk.labels.residual_factors`).
 9. **Outputs** (see :mod:`minemap.risk.mapfolder`): ``risk.tif``,
    ``zones.gpkg``, ``districts.csv``, ``metrics.json``, ``model.zip``,
    ``inputs.tif``, ``map.json``.
@@ -69,6 +70,7 @@ from minemap.risk.labels import (
     LabelRules,
     make_labels,
     released_codes,
+    residual_factors,
 )
 
 log = logging.getLogger(__name__)
@@ -726,10 +728,7 @@ def build_hazard_map(
         flat = np.flatnonzero(grid.mask.ravel())
         predicted = predict_cells(model, stack, flat)
         probability.ravel()[flat] = prior_shift(predicted, odds_factor)
-        for method, code in mf.RELEASE_CODES.items():
-            factor = options.released_residual.get(method, 1.0)
-            hit = (released == code) & grid.mask
-            probability[hit] *= np.float32(factor)
+        probability *= residual_factors(released, options.released_residual)
         lap("predict")
 
         bar.advance("writing outputs")

@@ -91,6 +91,26 @@ def released_codes(layers: Layers, grid: Grid) -> np.ndarray:
     )
 
 
+def residual_factors(released: np.ndarray, residual: dict[str, float]) -> np.ndarray:
+    """Per cell the share of its modelled risk left after release (1 where not released).
+
+    A released cell whose 8 neighbours are all released lies wholly in released
+    land and keeps ``residual[method]`` of its risk; a cell on the edge of
+    released land was searched only in part (its centre is inside, some of it
+    is not), so it keeps the mean of that and 1.
+    """
+    factors = np.ones(released.shape, dtype=np.float32)
+    if not released.any():
+        return factors
+    interior = ndimage.binary_erosion(released > 0, structure=np.ones((3, 3), dtype=bool))
+    for method, code in RELEASE_CODES.items():
+        f = float(residual.get(method, 1.0))
+        hit = released == code
+        factors[hit & interior] = f
+        factors[hit & ~interior] = (1.0 + f) / 2.0
+    return factors
+
+
 def within(sources: np.ndarray, radius_m: float, cell: float) -> np.ndarray:
     """True where a source cell's centre lies within ``radius_m`` of the cell's centre."""
     offsets = disk_offsets(radius_m, cell)

@@ -41,6 +41,7 @@ from rasterio.windows import Window
 from minemap.errors import InputFileError, NotFoundError
 from minemap.grid.grid import Grid
 from minemap.risk.labels import RELEASE_CODES as _RELEASE_CODES
+from minemap.risk.labels import residual_factors
 
 RISK = "risk.tif"
 ZONES = "zones.gpkg"
@@ -199,6 +200,7 @@ class CellExplanation:
     probability: float
     model_probability: float
     released: str | None
+    residual_factor: float
     features: dict[str, float]
     contributions: list[tuple[str, float]]
     baseline: float
@@ -212,6 +214,7 @@ class CellExplanation:
             "probability": self.probability,
             "model_probability": self.model_probability,
             "released": self.released,
+            "residual_factor": self.residual_factor,
             "baseline_log_odds": self.baseline,
             "contributions": [
                 {"feature": name, "log_odds": value, "value": self.features.get(name)}
@@ -226,8 +229,9 @@ def explain_cell(map_dir: str | Path, x: float, y: float, *, top: int = 3) -> Ce
     Contributions are the model's exact TreeSHAP values in log-odds (positive
     raises the risk); with the baseline they add up to the model's score,
     whose calibrated probability is ``model_probability``. ``probability`` is
-    the map's value: the same, times the residual factor of released land
-    when the cell was released (``released`` names how). NotFoundError when
+    the map's value: the same, times ``residual_factor`` when the cell was
+    released (``released`` names how; see
+    :func:`minemap.risk.labels.residual_factors`). NotFoundError when
     the point is outside the mapped region.
     """
     import pandas as pd
@@ -272,6 +276,12 @@ def explain_cell(map_dir: str | Path, x: float, y: float, *, top: int = 3) -> Ce
     model_probability = score * factor / (score * factor + 1.0 - score)
     code = int(arrays[RELEASED_BAND][row - r0, col - c0]) if RELEASED_BAND in arrays else 0
     released = next((m for m, c in RELEASE_CODES.items() if c == code), None)
+    factor_grid = (
+        residual_factors(arrays[RELEASED_BAND], info.get("released_residual", {}))
+        if RELEASED_BAND in arrays
+        else None
+    )
+    residual = 1.0 if factor_grid is None else float(factor_grid[row - r0, col - c0])
     cx, cy = grid.xy(rows, cols)
     return CellExplanation(
         x=float(cx[0]),
@@ -281,6 +291,7 @@ def explain_cell(map_dir: str | Path, x: float, y: float, *, top: int = 3) -> Ce
         probability=float(risk[row, col]),
         model_probability=model_probability,
         released=released,
+        residual_factor=residual,
         features=features,
         contributions=contributions,
         baseline=float(explained["baseline"].iloc[0]),
