@@ -193,3 +193,18 @@ def explain_command(map_dir: Path, x: float, y: float, top: int) -> None:
     from minemap.risk.mapfolder import explain_cell
 
     click.echo(json.dumps(explain_cell(map_dir, x, y, top=top).as_dict(), indent=2))
+
+
+@hazard_map.command("features")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def features_command(as_json: bool) -> None:
+    """The documented feature list: name, unit and why it matters."""
+    from minemap.features.catalogue import GROUPS, describe
+
+    if as_json:
+        click.echo(json.dumps(describe(), indent=2))
+        return
+    for group in GROUPS:
+        click.echo(f"{group.name} (reach {group.reach_m:g} m)")
+        for feature in group.features:
+            click.echo(f"  {feature.name:<26} {feature.unit:<8} {feature.rationale}")
