@@ -494,7 +494,7 @@ async function showHazard(id) {
     [t("field_status"), badge(p.status)],
     [t("field_contamination"), p.contamination],
     [t("field_evidence"), p.evidence && t(p.evidence)],
-    [t("field_area"), p.area_m2 != null ? `${fmt(ha(p.area_m2), 2)} ha` : null],
+    [t("field_area"), p.area_m2 != null ? `${fmt(ha(p.area_m2), 2)} ${t("unit_ha")}` : null],
     [t("field_land_use"), p.land_use && t(p.land_use)],
     [t("field_recorded_on"), p.recorded_on],
     [t("field_workflow"), badge(p.workflow)],
@@ -540,7 +540,7 @@ function renderDashboard(d) {
   const f = d.figures;
   const released = (f.area_cancelled_m2 || 0) + (f.area_reduced_m2 || 0) + (f.area_cleared_m2 || 0);
   const kpis = [
-    [fmt(ha(released), 0) + " ha", t("kpi_released"), "good"],
+    [`${fmt(ha(released), 0)} ${t("unit_ha")}`, t("kpi_released"), "good"],
     [fmt(f.devices_found), t("kpi_devices"), ""],
     [fmt(f.hazards_remaining), t("kpi_hazards"), ""],
     [fmt(f.victims_killed), t("kpi_killed"), "warn"],
