@@ -203,7 +203,8 @@ def schedule_cmd(
     from minemap.plan.model import HA, build_instance
     from minemap.plan.outputs import gantt_png, hazards_gpkg, schedule_csv, write_json
     from minemap.plan.prioritise import priority_scores
-    from minemap.plan.schedule import make_schedule, monthly_release
+    from minemap.plan.release import release_history
+    from minemap.plan.schedule import hazard_dates, make_schedule, monthly_release
 
     ctx = _context(db_url, map_dir, start, catalogue)
     pr = _priorities(ctx, weights)
@@ -216,10 +217,11 @@ def schedule_cmd(
         horizon_months,
         benefit=scores,
         discount_per_year=discount,
+        history=release_history(ctx.releases),
     )
     sched = make_schedule(inst, method=method, time_limit=time_limit)
     out_dir.mkdir(parents=True, exist_ok=True)
-    schedule_csv(inst, sched, out_dir / "schedule.csv")
+    table = schedule_csv(inst, sched, out_dir / "schedule.csv")
     gantt_png(inst, sched, scores, out_dir / "gantt.png")
     hazards_gpkg(ctx.hazards, inst, sched, scores, out_dir / "planned_hazards.gpkg")
     released = monthly_release(inst, sched)
@@ -231,19 +233,20 @@ def schedule_cmd(
         "seconds": round(sched.seconds, 2),
         "bound_seconds": round(sched.bound_seconds, 2),
         "hazards": inst.n_hazards,
+        "work_items": inst.n_items,
         "assets": inst.n_assets,
         "months": inst.months,
         "start": ctx.start.isoformat(),
-        "area_m2": round(float(inst.area.sum() * HA), 1),
+        "area_m2": round(float(inst.hazard_area.sum() * HA), 1),
         "released_m2": round(float(released.sum() * HA), 1),
-        "hazards_finished": int(
-            (
-                sched.tasks.groupby("hazard")["released_ha"].sum()
-                >= inst.area[sched.tasks.groupby("hazard")["released_ha"].sum().index] * (1 - 1e-6)
-            ).sum()
-        )
-        if len(sched.tasks)
-        else 0,
+        "hazards_finished": int(hazard_dates(inst, sched)["end_month"].notna().sum()),
+        "released_m2_by_work": {
+            "NTS": round(float(table.loc[table["work"] == "NTS", "released_m2"].sum()), 1),
+            "TS/clearance": round(
+                float(table.loc[table["work"] == "TS/clearance", "released_m2"].sum()), 1
+            ),
+        },
+        "land_release": inst.land.summary(),
         "notes": sched.notes,
     }
     write_json(out_dir / "summary.json", summary)
@@ -294,14 +297,21 @@ def forecast_cmd(
     ctx = _context(db_url, map_dir, start, catalogue)
     pr = _priorities(ctx, weights)
     scores = priority_scores(pr, ctx.hazards["id"].to_numpy())
+    history = _history(ctx)
     inst = build_instance(
-        ctx.hazards, ctx.assets, ctx.catalogue, ctx.start, horizon_months, benefit=scores
+        ctx.hazards,
+        ctx.assets,
+        ctx.catalogue,
+        ctx.start,
+        horizon_months,
+        benefit=scores,
+        history=history.release_history(),
     )
     cat = ctx.catalogue
     f = run_forecast(
         inst,
         ctx.hazards,
-        history=_history(ctx),
+        history=history,
         priorities=pr.table,
         draws=draws,
         seed=_seed(seed),

@@ -10,6 +10,14 @@ Productivity of an asset type on a hazard is the base figure (m² per working
 day, flat open ground, AP mines, a normal month) times a factor for the
 hazard's terrain band, land cover and contamination, times the month's
 seasonal factor. A zero factor means the type cannot work there.
+
+Land release follows IMAS 07.11: survey types (``role = "survey"``) do the
+non-technical survey that cancels land; clearance types do technical survey
+(which reduces land, at ``ts_speedup`` times their clearance rate because it
+samples lanes and boxes instead of covering every square metre) and clear
+what stays confirmed. How much is cancelled, reduced and cleared comes from
+the store's releases and the hazard map (:mod:`minemap.plan.release`), not
+from the catalogue.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ TYPE_KEYS: dict[str, type | tuple[type, ...]] = {
     "working_days_per_month": (int, float),
     "slot_days": (int, float),
     "release_share": (int, float),
+    "ts_speedup": (int, float),
     "productivity_cv": (int, float),
     "stoppage_share": (int, float),
     "cost_buy": (int, float),
@@ -75,6 +84,7 @@ class AssetType:
     cost_buy: float
     cost_run_day: float
     cost_source: str
+    ts_speedup: float = 0.0
 
     def factor(self, terrain: str, cover: str, contamination: str) -> float:
         """Multiplier of the base productivity on ground of these classes (0: cannot work)."""
@@ -93,6 +103,10 @@ class AssetType:
             people = deminers if deminers is not None and deminers > 0 else self.team_size
             return self.productivity_m2_day * float(people)
         return self.productivity_m2_day
+
+    def survey_rate_factor(self) -> float:
+        """Share of the area a survey type covers that its survey settles (1 for clearance)."""
+        return self.release_share if self.role == "survey" else 1.0
 
     def days_in_month(self, month: int) -> float:
         """Effective working days in calendar month ``month`` (1-12), season included."""
@@ -231,6 +245,19 @@ def _parse_type(path: Path, key: str, table: Any, classes: dict[str, tuple[str, 
         raise _err(
             path, f"{prefix}.release_share", "a clearance type releases all it works: use 1.0"
         )
+    if role == "survey" and release_share == 0:
+        raise _err(path, f"{prefix}.release_share", "a survey type must settle some land (> 0)")
+    ts_speedup = _number(path, f"{prefix}.ts_speedup", table.get("ts_speedup", 0.0), upper=100.0)
+    if role == "survey" and ts_speedup != 0:
+        raise _err(
+            path,
+            f"{prefix}.ts_speedup",
+            "technical survey is done by clearance types; a survey type cannot have one",
+        )
+    if 0 < ts_speedup < 1:
+        raise _err(
+            path, f"{prefix}.ts_speedup", "technical survey must be faster than clearance (>= 1)"
+        )
     days = _number(
         path, f"{prefix}.working_days_per_month", table.get("working_days_per_month", 20), upper=31
     )
@@ -262,6 +289,7 @@ def _parse_type(path: Path, key: str, table: Any, classes: dict[str, tuple[str, 
         cost_buy=_number(path, f"{prefix}.cost_buy", table.get("cost_buy", 0.0)),
         cost_run_day=_number(path, f"{prefix}.cost_run_day", table.get("cost_run_day", 0.0)),
         cost_source=str(table.get("cost_source", "")),
+        ts_speedup=ts_speedup,
     )
 
 

@@ -1,26 +1,33 @@
 """Completion forecast by Monte Carlo: dates P10/P50/P90, released-area curve, casualties.
 
-A base plan (list scheduling over a long horizon, :func:`base_allocation`)
-says which asset type works which share of each hazard. Each draw then varies
-what is uncertain and replays the plan as a fluid model per type:
+Each draw replays land release as practice does it (:mod:`minemap.plan.release`:
+NTS cancels, TS reduces, clearance clears what stays confirmed), with what is
+uncertain drawn anew:
 
-* **contaminated share** of each hazard: the map's probability scaled by a
-  draw-wide level (a Beta around the mean of the map's share and the
-  historical share of released land that needed clearance, from the store's
-  releases, its spread shrinking with the number of releases) and a per-hazard
-  lognormal factor. Survey releases only clean land; the rest needs clearance.
-* **productivity**: one lognormal multiplier per type and draw (the catalogue
-  figure is uncertain for the whole fleet, not only per team), coefficient of
-  variation from the catalogue;
+* the share of the open land that needs **clearance**: an overall level
+  (lognormal spanning the map's and the history's estimates) times a
+  per-hazard lognormal factor around the map's share; confirmed hazards are
+  cleared whole;
+* the share of the clean land that **NTS cancels**: a Beta around the
+  store's historical share, tighter with more hazards released; TS reduces
+  the rest;
+* **productivity**: one lognormal multiplier per asset type (the catalogue
+  figure is uncertain for the whole fleet, not only per team), coefficient
+  of variation from the catalogue;
 * **stoppages**: a Beta share of each month lost per type (mean from the catalogue).
 
-A type finishes when its cumulative capacity covers its work; the region is
-done when the last type is. Each hazard is released when its type has worked
-through the plan up to it, so the residual hazard near people, and with it
-the expected casualties per year, follows: casualties per year =
-rate x residual exposure, the rate calibrated on the accident history against
-today's exposure (expected contaminated area x people and returning displaced
-nearby).
+The work is then divided among the types that can do it as a programme
+manager would re-divide it: a small LP per draw over *classes* of hazards
+(same terrain, cover, contamination and stage) finds the division that
+finishes soonest at each type's pace in that draw (two passes, the second at
+the pace up to the first's finish, so later arrivals and removals count).
+Each type works its share of the hazards in priority order, and a hazard's TS
+and clearance end no earlier than its NTS. So each hazard gets a release date
+in each draw: completion is the last one, the curve sums them, and the
+expected casualties per year follow from the residual hazard near people:
+rate x residual exposure, the rate calibrated on the accident history
+against today's exposure (expected contaminated area x people and
+returning displaced nearby).
 """
 
 from __future__ import annotations
@@ -34,56 +41,19 @@ import numpy as np
 import pandas as pd
 
 from minemap.errors import ConfigError
-from minemap.plan.model import HA, Instance
-from minemap.plan.schedule import heuristic
+from minemap.plan.model import HA, Instance, clearance_work, discount_factors, hazard_land
+from minemap.plan.release import (
+    DEFAULT_CANCEL_SHARE,
+    LOCAL_SIGMA,
+    STAGE_CONFIRMED,
+    STAGE_NEW,
+    LandRelease,
+    ReleaseHistory,
+    release_history,
+)
 
 DEFAULT_HORIZON = 360  # months searched for completion (30 years)
-
-
-@dataclass
-class Allocation:
-    """Per hazard and type: survey area worked, and each clearance type's share of the rest."""
-
-    survey_area: np.ndarray  # (K, H) ha surveyed by survey type k
-    clear_share: np.ndarray  # (K, H) share of the clearance of h done by clearance type k
-    progress: np.ndarray  # (H,) share of its main type's plan work done when h is finished
-    main_type: np.ndarray  # (H,) index of the type that finishes h
-
-
-def base_allocation(inst: Instance) -> Allocation:
-    """Who does what, from a list schedule of the expected case; unplanned work to the best type."""
-    sched = heuristic(inst)
-    K, H = len(inst.types), inst.n_hazards
-    worked = np.zeros((K, H))
-    t = sched.tasks
-    if not t.empty:
-        k = inst.asset_type[t["asset"].to_numpy()]
-        np.add.at(worked, (k, t["hazard"].to_numpy()), t["worked_ha"].to_numpy())
-    survey = inst.survey
-    survey_area = np.where(survey[:, None], worked, 0.0)
-    clear = np.where(survey[:, None], 0.0, worked)
-    total = clear.sum(axis=0)
-    # hazards the plan did not finish (or no clearance planned): the fastest capable clearance type
-    cap = inst.type_capacity().sum(axis=1)
-    speed = np.where(~survey[:, None] & inst.capable(), inst.factor * cap[:, None], 0.0)
-    best = speed.argmax(axis=0)
-    none = total <= 1e-12
-    clear_share = np.where(total > 0, clear / np.maximum(total, 1e-12), 0.0)
-    clear_share[best[none], np.flatnonzero(none)] = np.where(speed.max(axis=0)[none] > 0, 1.0, 0.0)
-    # when each hazard is done, as a share of its main type's planned work
-    main = np.argmax(np.where(survey[:, None], 0.0, clear_share) + 1e-9 * survey_area, axis=0)
-    progress = np.ones(H)
-    if not t.empty:
-        t = t.assign(k=inst.asset_type[t["asset"].to_numpy()])
-        by_month = np.zeros((K, inst.months))
-        np.add.at(by_month, (t["k"].to_numpy(), t["month"].to_numpy()), t["worked_ha"].to_numpy())
-        cum = np.cumsum(by_month, axis=1) / np.maximum(by_month.sum(axis=1, keepdims=True), 1e-12)
-        last = t.sort_values(["month", "day1"], kind="stable").groupby("hazard").tail(1)
-        hz = last["hazard"].to_numpy()
-        kk = last["k"].to_numpy()
-        progress[hz] = np.minimum(1.0, cum[kk, last["month"].to_numpy()])
-        main[hz] = kk
-    return Allocation(survey_area, clear_share, progress, main)
+NEVER = np.iinfo(np.int64).max // 4  # a month index that stands for "not within the horizon"
 
 
 @dataclass
@@ -95,10 +65,28 @@ class History:
     releases: int = 0
     casualties: float = 0.0
     years: float = 0.0
+    shares: ReleaseHistory | None = None  # released land by method and hazard type
 
     @property
     def needed_clearance_share(self) -> float | None:
         return self.cleared_m2 / self.released_m2 if self.released_m2 > 0 else None
+
+    def release_history(self) -> ReleaseHistory | None:
+        """The releases by method; from the totals alone when no split is known."""
+        if self.shares is not None:
+            return self.shares
+        if self.released_m2 <= 0:
+            return None
+        clean = max(self.released_m2 - self.cleared_m2, 0.0)
+        return ReleaseHistory(
+            area={
+                ("all", "cleared"): self.cleared_m2,
+                ("all", "cancelled"): DEFAULT_CANCEL_SHARE * clean,
+                ("all", "reduced"): (1.0 - DEFAULT_CANCEL_SHARE) * clean,
+            },
+            hazards={"all": self.releases},
+            releases=self.releases,
+        )
 
 
 def history_from(
@@ -107,17 +95,14 @@ def history_from(
     victims: pd.DataFrame | None,
     start: dt.date,
 ) -> History:
+    """Released land by method (and hazard type, when the releases carry it) and casualties."""
     h = History()
     if releases is not None and len(releases):
-        if "area_m2" in releases:
-            area = pd.to_numeric(releases["area_m2"], errors="coerce").fillna(0.0)
-        else:
-            area = pd.Series(0.0, index=releases.index)
-        if "geometry" in releases and (area <= 0).all():
-            area = releases.geometry.area
-        h.released_m2 = float(area.sum())
-        h.cleared_m2 = float(area[releases["method"].astype(str) == "cleared"].sum())
-        h.releases = len(releases)
+        shares = release_history(releases)
+        h.shares = shares
+        h.released_m2 = shares.total()
+        h.cleared_m2 = shares.area.get(("all", "cleared"), 0.0)
+        h.releases = shares.releases
     if accidents is not None and len(accidents):
         dates = pd.to_datetime(accidents["occurred_on"], errors="coerce").dropna()
         if len(dates):
@@ -142,6 +127,10 @@ class Forecast:
     total_ha: float
     notes: list[str] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
+    by_method: np.ndarray | None = None  # (D, 3) ha cancelled, reduced, cleared
+    type_finish: np.ndarray | None = None  # (D, K) month each type finishes its work
+    types: list[str] = field(default_factory=list)
+    plans: list[_DrawPlan] = field(default_factory=list)  # per draw, for what-if replays
 
     def quantile_month(self, q: float) -> float:
         return float(np.quantile(self.completion_months, q, method="inverted_cdf"))
@@ -184,7 +173,7 @@ class Forecast:
             }
             for y in range(self.casualties.shape[1])
         ]
-        return {
+        out: dict[str, Any] = {
             "p10": self.date(0.1),
             "p50": self.date(0.5),
             "p90": self.date(0.9),
@@ -196,12 +185,43 @@ class Forecast:
             "seed": self.seed,
             "start": self.start.isoformat(),
             "area_m2": round(self.total_ha * HA, 1),
+        }
+        if self.by_method is not None:
+            mean = self.by_method.mean(axis=0)
+            total = float(mean.sum())
+            out["released_by_method"] = {
+                name: {
+                    "m2_mean": round(float(mean[j] * HA), 1),
+                    "share": round(float(mean[j] / total), 4) if total else 0.0,
+                }
+                for j, name in enumerate(("cancelled", "reduced", "cleared"))
+            }
+        if self.type_finish is not None and self.types:
+            last = self.type_finish.max(axis=1, keepdims=True)
+            busy = self.type_finish >= 0
+            out["finish_by_type"] = {
+                k: {
+                    "months_p50": _month_quantile(self.type_finish[:, j], 0.5),
+                    "share_of_draws_last": round(
+                        float(((self.type_finish[:, j] == last[:, 0]) & busy[:, j]).mean()), 4
+                    ),
+                }
+                for j, k in enumerate(self.types)
+                if busy[:, j].any()
+            }
+        out |= {
             "monthly_released": curve,
             "casualties_per_year": casualties,
             "casualties_total_expected": round(float(self.casualties.sum(axis=1).mean()), 3),
             "inputs": self.inputs,
             "notes": self.notes,
         }
+        return out
+
+
+def _month_quantile(months: np.ndarray, q: float) -> float | None:
+    value = float(np.quantile(months, q, method="inverted_cdf"))
+    return value + 1 if math.isfinite(value) and value >= 0 else None
 
 
 def extend(inst: Instance, months: int) -> Instance:
@@ -215,8 +235,6 @@ def extend(inst: Instance, months: int) -> Instance:
     tail = inst.asset_days[:, -12:] if inst.months >= 12 else inst.asset_days[:, -1:]
     reps = math.ceil(extra / tail.shape[1])
     days = np.concatenate([inst.asset_days, np.tile(tail, reps)[:, :extra]], axis=1)
-    from minemap.plan.model import discount_factors
-
     return replace(inst, asset_days=days, discount=discount_factors(months, 0.06))
 
 
@@ -231,6 +249,168 @@ def _exposure(hazards: pd.DataFrame, priorities: pd.DataFrame | None) -> np.ndar
     return expected * (1.0 + people + displaced)
 
 
+# --- dividing the work among types -----------------------------------------------------------
+
+
+class _Makespan:
+    """Smallest common finish of divisible classes of work on parallel asset types (HiGHS LP).
+
+    ``u[k, c]`` is the months type ``k`` needs for all of class ``c`` (inf:
+    cannot); the LP divides each class among types so that the busiest type
+    finishes first: min T such that every class is divided whole and each
+    type's share takes at most T.
+    """
+
+    def __init__(self) -> None:
+        from minemap.plan.schedule import _highs
+
+        self.solver = _highs()
+
+    def divide(self, u: np.ndarray) -> np.ndarray:
+        """Shares ``y[k, c]`` (each column sums to 1 where some type can do the class)."""
+        import highspy
+        from scipy import sparse
+
+        K, C = u.shape
+        y = np.zeros((K, C))
+        doable = np.isfinite(u).any(axis=0)
+        ks, cs = np.nonzero(np.isfinite(u) & doable[None, :])
+        if not len(ks):
+            return y
+        # a class only one type can do needs no choice
+        only = np.isfinite(u).sum(axis=0) == 1
+        if np.all(only[cs]):
+            y[ks, cs] = 1.0
+            return y
+        classes = np.unique(cs)
+        row_of = np.full(C, -1)
+        row_of[classes] = np.arange(len(classes))
+        nc, P = len(classes), len(ks)
+        rows = np.concatenate([row_of[cs], nc + ks, nc + np.arange(K)])
+        cols = np.concatenate([np.arange(P), np.arange(P), np.full(K, P)])
+        vals = np.concatenate([np.ones(P), u[ks, cs], -np.ones(K)])
+        matrix = sparse.csc_matrix((vals, (rows, cols)), shape=(nc + K, P + 1))
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = P + 1
+        lp.num_row_ = nc + K
+        lp.col_cost_ = np.concatenate([np.zeros(P), [1.0]])
+        lp.col_lower_ = np.zeros(P + 1)
+        lp.col_upper_ = np.full(P + 1, inf)
+        lp.row_lower_ = np.concatenate([np.ones(nc), np.full(K, -inf)])
+        lp.row_upper_ = np.concatenate([np.ones(nc), np.zeros(K)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        self.solver.clearModel()
+        self.solver.passModel(lp)
+        self.solver.run()
+        if self.solver.modelStatusToString(self.solver.getModelStatus()) != "Optimal":
+            # fall back to the fastest type for each class
+            best = np.argmin(np.where(np.isfinite(u), u, np.inf), axis=0)
+            y[best[doable], np.flatnonzero(doable)] = 1.0
+            return y
+        value = np.clip(np.asarray(self.solver.getSolution().col_value)[:P], 0.0, 1.0)
+        y[ks, cs] = value
+        return y / np.maximum(y.sum(axis=0, keepdims=True), 1e-12)
+
+
+@dataclass
+class _DrawPlan:
+    """How one draw divided its work: survey and clearance shares per type and class."""
+
+    survey: np.ndarray  # (K, C)
+    clearance: np.ndarray  # (K, C)
+
+
+@dataclass
+class _Hazards:
+    """What a forecast needs per hazard, fixed across draws."""
+
+    land: LandRelease
+    area: np.ndarray  # ha
+    order: np.ndarray  # priority order (best first)
+    survey_needed: np.ndarray  # (H,) bool: NTS goes first
+    klass: np.ndarray  # (H,) class index
+    n_classes: int
+    base: np.ndarray  # (K, H)
+
+
+def _hazard_classes(inst: Instance, land: LandRelease) -> tuple[np.ndarray, int]:
+    key = np.vstack([inst.base_factor, (land.stage >= STAGE_CONFIRMED)[None, :].astype(float)])
+    _, klass = np.unique(key.T, axis=0, return_inverse=True)
+    klass = np.asarray(klass).ravel()
+    return klass, int(klass.max()) + 1 if len(klass) else 0
+
+
+def _prepare(inst: Instance, land: LandRelease) -> _Hazards:
+    area = land.area_m2 / HA
+    density = inst.benefit / np.maximum(area, 1e-300)
+    order = np.argsort(-density, kind="stable")
+    fleet = inst.type_capacity().sum(axis=1)
+    can_survey = ((inst.base_factor > 0) & (inst.survey & (fleet > 0))[:, None]).any(axis=0)
+    survey_needed = (land.stage == STAGE_NEW) & (land.cancel > 0) & can_survey
+    klass, n = _hazard_classes(inst, land)
+    return _Hazards(land, area, order, survey_needed, klass, n, inst.base_factor)
+
+
+def _finish(cumcap: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """Month in which each type's cumulative capacity covers its work (NEVER past the end)."""
+    out = np.full(len(work), -1, dtype=np.int64)
+    for k in np.flatnonzero(work > 1e-12):
+        m = int(np.searchsorted(cumcap[k], work[k] - 1e-9))
+        out[k] = m if m < cumcap.shape[1] else NEVER
+    return out
+
+
+def _divide(
+    solver: _Makespan, u_work: np.ndarray, cumcap: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """Shares per type and class for work ``u_work[k, c]`` (reference ha), in two passes."""
+    L = cumcap.shape[1]
+    avg = cumcap[:, -1] / L
+    best_y, best_t = None, math.inf
+    for _ in range(2):
+        rate = np.where(mask & (avg > 0), avg, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            months = np.where(rate[:, None] > 0, u_work / rate[:, None], np.inf)
+        months = np.where(np.isfinite(u_work), months, np.inf)
+        y = solver.divide(months)
+        finish = _finish(cumcap, (y * np.nan_to_num(u_work, posinf=0.0)).sum(axis=1))
+        t = float(finish.max(initial=-1))
+        if t < best_t or best_y is None:
+            best_y, best_t = y, t
+        if not 0 <= t < NEVER:
+            break
+        # the pace up to that finish: arrivals, removals and seasons in the window
+        avg = cumcap[:, int(t)] / (t + 1.0)
+    assert best_y is not None
+    return best_y
+
+
+def _times(
+    y: np.ndarray, w: np.ndarray, klass: np.ndarray, order: np.ndarray, cumcap: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per hazard, the month its work is done (each type works its shares in ``order``).
+
+    ``w[k, h]`` is type ``k``'s work for all of hazard ``h`` (reference ha).
+    Returns the month per hazard (NEVER past the horizon, -1 with no work) and
+    each type's total work.
+    """
+    H = w.shape[1]
+    share = y[:, klass] * np.where(np.isfinite(w), w, 0.0)  # (K, H)
+    done = np.full(H, -1, dtype=np.int64)
+    L = cumcap.shape[1]
+    for k in np.flatnonzero(share.sum(axis=1) > 1e-12):
+        pos = np.empty(H)
+        pos[order] = np.cumsum(share[k, order])
+        m = np.searchsorted(cumcap[k], pos - 1e-9)
+        m = np.where(m >= L, NEVER, m)
+        done = np.where(share[k] > 1e-12, np.maximum(done, m), done)
+    return done, share.sum(axis=1)
+
+
 def run_forecast(
     inst: Instance,
     hazards: pd.DataFrame,
@@ -241,35 +421,35 @@ def run_forecast(
     seed: int = 42,
     horizon: int = DEFAULT_HORIZON,
     casualty_years: int = 10,
-    allocation: Allocation | None = None,
-    alternatives: list[Allocation] | None = None,
     cv_of: np.ndarray | None = None,
     stoppage_of: np.ndarray | None = None,
+    baseline: Forecast | None = None,
 ) -> Forecast:
     """Monte Carlo forecast of ``inst`` (see the module docstring).
 
-    ``alternatives``: other allocations of the same work; each draw takes the
-    one that finishes first (a re-plan after a change of fleet). The random
-    numbers depend only on ``seed``, ``draws`` and the sizes, so two fleets
-    forecast with one seed are compared draw by draw.
+    ``baseline``: a forecast of the same hazards with another fleet; each draw
+    also replays the baseline's division of work on this fleet and keeps the
+    better of the two (a change of fleet is never planned worse than keeping
+    the old plan). The random numbers depend only on ``seed``, ``draws`` and
+    the sizes, so two fleets forecast with one seed are compared draw by draw.
     """
     if draws < 1:
         msg = f"--draws must be at least 1, got {draws}"
         raise ConfigError(msg)
     long = extend(inst, horizon)
-    allocation = allocation or base_allocation(long)
+    shares = history.release_history()
+    land = hazard_land(hazards, shares) if shares is not None else inst.land
+    hz = _prepare(long, land)
     rng = np.random.default_rng(seed)
-    D, H, K, L = draws, inst.n_hazards, len(inst.types), horizon
-    p = inst.p
-    area = inst.area
-    map_share = float((p * area).sum() / area.sum())
-    hist_share = history.needed_clearance_share
-    level_mean = map_share if hist_share is None else 0.5 * map_share + 0.5 * hist_share
-    level_mean = min(max(level_mean, 1e-4), 0.999)
-    kappa = min(history.releases, 200) + 2.0
-    level = rng.beta(level_mean * kappa, (1 - level_mean) * kappa, size=D)
-    local = rng.lognormal(-0.125, 0.5, size=(D, H))  # mean 1
-    q = np.clip(p[None, :] * (level / max(map_share, 1e-9))[:, None] * local, 0.0, 1.0)
+    D, H, K, L = draws, len(hz.area), len(inst.types), horizon
+    C = hz.n_classes
+    # --- the draws (all drawn up front so fleets compare draw by draw)
+    z = rng.standard_normal(D)
+    level = land.level * np.exp(land.sigma * z)
+    local = rng.lognormal(-(LOCAL_SIGMA**2) / 2, LOCAL_SIGMA, size=(D, H))  # mean 1
+    g_mean = min(max(land.cancel_share, 1e-4), 1 - 1e-4)
+    kappa = min(land.cancel_evidence, 200) + 2.0
+    g = rng.beta(g_mean * kappa, (1 - g_mean) * kappa, size=D) / g_mean
     cv = cv_of if cv_of is not None else np.full(K, 0.25)
     sigma = np.sqrt(np.log1p(cv**2))
     mult = rng.lognormal(-(sigma**2) / 2, sigma, size=(D, K))
@@ -279,62 +459,77 @@ def run_forecast(
         (stop_mean * 20)[None, :, None], ((1 - stop_mean) * 20)[None, :, None], size=(D, K, L)
     )
     cap_month = long.type_capacity()  # (K, L) reference ha
-    cumcap = np.cumsum(cap_month[None, :, :] * mult[:, :, None] * (1.0 - stops), axis=2)
-
-    def replay(alloc: Allocation) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        phi = np.where(inst.factor > 0, inst.factor, np.inf)
-        survey_work = (alloc.survey_area / phi).sum(axis=1)  # (K,)
-        share = inst.release_share
-        released_by_survey = (1.0 - q) * (alloc.survey_area * share[:, None]).sum(axis=0)[None, :]
-        need = np.maximum(area[None, :] - released_by_survey, 0.0)  # (D, H)
-        work = need @ (alloc.clear_share / phi).T + survey_work[None, :]  # (D, K)
-        finish = np.zeros((D, K))
-        for k in range(K):
-            if not np.any(work[:, k] > 1e-12):
-                continue
-            for d in range(D):
-                finish[d, k] = np.searchsorted(cumcap[d, k], work[d, k] - 1e-9)
-        finish = np.where(finish >= L, np.inf, finish)
-        finish = np.where(work > 1e-12, finish, -1)
-        return finish.max(axis=1), work, need, released_by_survey
-
-    completion, work, need, rel_survey = replay(allocation)
-    for alt in alternatives or []:
-        completion = np.minimum(completion, replay(alt)[0])
-    # cumulative release curve: survey releases spread over its types' pace, clearance likewise
-    frac = np.minimum(cumcap / np.maximum(work[:, :, None], 1e-12), 1.0)  # (D, K, L)
-    clear_by_type = need @ allocation.clear_share.T  # (D, K)
-    survey_weight = allocation.survey_area / np.maximum(allocation.survey_area.sum(axis=0), 1e-12)
-    survey_by_type = rel_survey @ survey_weight.T  # (D, K)
-    curve = np.einsum("dk,dkl->dl", clear_by_type + survey_by_type, frac)
-    # each hazard is released when its main type reaches its place in the plan
-    when = np.full((D, H), np.inf)
-    for k in range(K):
-        members = np.flatnonzero(allocation.main_type == k)
-        if not members.size:
-            continue
-        targets = allocation.progress[members][None, :] * work[:, k][:, None]
-        for d in range(D):
-            when[d, members] = np.searchsorted(cumcap[d, k], targets[d] - 1e-9)
-    when[when >= L] = np.inf
+    # --- per hazard, fixed: survey work per survey type
+    survey_types = long.survey
+    base = hz.base
+    with np.errstate(divide="ignore"):
+        inv = np.where(base > 0, 1.0 / base, np.inf)
+    survey_w = np.where(
+        survey_types[:, None] & hz.survey_needed[None, :],
+        hz.area[None, :] * inv / np.maximum(long.release_share, 1e-12)[:, None],
+        np.inf,
+    )
+    survey_w[:, ~hz.survey_needed] = 0.0
     exposure = _exposure(hazards, priorities)
-    # calibration: casualties per year now, per unit of today's residual exposure
     e0 = float(exposure.sum())
     rate_draws = (
         rng.gamma(history.casualties + 0.5, 1.0 / max(history.years, 1.0), size=D) / max(e0, 1e-12)
         if history.years > 0
         else np.zeros(D)
     )
-    years = casualty_years
-    casualties = np.zeros((D, years))
-    for y in range(years):
-        mid = 12 * y + 6
-        residual = (when > mid) @ exposure  # (D,)
-        # the draw's contaminated share scales what is truly left
-        casualties[:, y] = rate_draws * residual
-    notes = []
-    if hist_share is None:
-        notes.append("no releases in the store: the contaminated share comes from the map alone")
+    completion = np.full(D, np.inf)
+    curve = np.zeros((D, L))
+    casualties = np.zeros((D, casualty_years))
+    by_method = np.zeros((D, 3))
+    type_finish = np.full((D, K), -1.0)
+    plans: list[_DrawPlan] = []
+    solver = _Makespan()
+    mid = np.minimum(12 * np.arange(casualty_years) + 6, NEVER)
+    for d in range(D):
+        cumcap = np.cumsum(cap_month * mult[d][:, None] * (1.0 - stops[d]), axis=1)
+        x = land.clear_shares(float(level[d]), local[d])
+        cancel = np.where(hz.survey_needed, np.clip(land.cancel * g[d], 0.0, 1.0), 0.0)
+        cancelled = cancel * (1.0 - x) * hz.area
+        rest = hz.area - cancelled
+        cleared = x * hz.area
+        clear_w = np.full((K, H), np.inf)
+        for k in np.flatnonzero(~survey_types):
+            work = clearance_work(rest, cleared, land.stage, float(long.ts_speedup[k]))
+            clear_w[k] = np.where(base[k] > 0, work / np.where(base[k] > 0, base[k], 1.0), np.inf)
+            clear_w[k, work <= 1e-12] = 0.0
+        by_method[d] = (cancelled.sum(), np.maximum(rest - cleared, 0.0).sum(), cleared.sum())
+
+        plan = _DrawPlan(
+            _divide(solver, _class_work(survey_w, hz), cumcap, survey_types),
+            _divide(solver, _class_work(clear_w, hz), cumcap, ~survey_types),
+        )
+        result = _play(plan, survey_w=survey_w, clear_w=clear_w, hz=hz, cumcap=cumcap, rest=rest)
+        if baseline is not None and d < len(baseline.plans):
+            other = _play(
+                baseline.plans[d],
+                survey_w=survey_w,
+                clear_w=clear_w,
+                hz=hz,
+                cumcap=cumcap,
+                rest=rest,
+            )
+            # keep the baseline's division when it is no worse on completion and casualties
+            if other[0] <= result[0] and _residual(other[2], exposure, mid).sum() <= (
+                _residual(result[2], exposure, mid).sum()
+            ):
+                plan, result = baseline.plans[d], other
+        plans.append(plan)
+        end, t_s, t_c, finish = result
+        completion[d] = end
+        type_finish[d] = np.where(finish >= NEVER, np.inf, finish)
+        monthly = np.zeros(L + 1)
+        for t, amount in ((t_s, cancelled), (t_c, rest)):
+            ok = (t >= 0) & (t < L)
+            np.add.at(monthly, np.where(ok, t, L), np.where(ok, amount, 0.0))
+        # land with no work left (rest below the item size) counts when NTS is done
+        curve[d] = np.cumsum(monthly[:L])
+        casualties[d] = rate_draws[d] * _residual(t_c, exposure, mid)
+    notes = list(land.notes)
     if history.years == 0:
         notes.append("no accidents in the store: casualties cannot be calibrated and are zero")
     undone = float(np.mean(~np.isfinite(completion)))
@@ -348,17 +543,65 @@ def run_forecast(
         curve=curve,
         casualties=casualties,
         exposure_weight=exposure,
-        total_ha=float(area.sum()),
+        total_ha=float(hz.area.sum()),
         notes=notes,
         inputs={
-            "map_contaminated_share": round(map_share, 5),
+            **land.summary(),
+            "map_contaminated_share": round(land.map_share, 5),
             "historical_share_needing_clearance": None
-            if hist_share is None
-            else round(hist_share, 5),
-            "contaminated_share_level_mean": round(level_mean, 5),
+            if land.history_share is None
+            else round(land.history_share, 5),
             "releases_in_history": history.releases,
             "casualties_in_history": history.casualties,
             "history_years": round(history.years, 2),
             "horizon_months": horizon,
+            "hazard_classes": C,
         },
+        by_method=by_method,
+        type_finish=type_finish,
+        types=list(inst.types),
+        plans=plans,
     )
+
+
+def _play(
+    plan: _DrawPlan,
+    *,
+    survey_w: np.ndarray,
+    clear_w: np.ndarray,
+    hz: _Hazards,
+    cumcap: np.ndarray,
+    rest: np.ndarray,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Completion month, NTS and final month per hazard, and each type's finish, of a plan."""
+    t_s, work_s = _times(plan.survey, survey_w, hz.klass, hz.order, cumcap)
+    t_c, work_c = _times(plan.clearance, clear_w, hz.klass, hz.order, cumcap)
+    t_c = np.where(hz.survey_needed, np.maximum(t_c, t_s), t_c)
+    ends = np.maximum(t_c, t_s)
+    unworkable = (t_c < 0) & (rest > 1e-9)  # no type can do its TS and clearance
+    end = NEVER if unworkable.any() else int(ends.max(initial=-1))
+    work = work_s + work_c
+    finish = np.where(work > 1e-12, 0, -1).astype(np.int64)
+    busy = np.flatnonzero(finish >= 0)
+    finish[busy] = _finish(cumcap, work)[busy]
+    return (math.inf if end >= NEVER else float(end)), t_s, t_c, finish
+
+
+def _class_work(w: np.ndarray, hz: _Hazards) -> np.ndarray:
+    """(K, C) reference ha per type and class (inf where the type cannot do a hazard of it)."""
+    K = w.shape[0]
+    out = np.zeros((K, hz.n_classes))
+    finite = np.isfinite(w)
+    np.add.at(out.T, hz.klass, np.where(finite, w, 0.0).T)
+    blocked = np.zeros((K, hz.n_classes), dtype=bool)
+    np.logical_or.at(blocked.T, hz.klass, (~finite & (w != 0)).T)
+    # a class with no work at all needs no type
+    has_work = out.sum(axis=0) > 1e-12
+    out = np.where(blocked, np.inf, out)
+    out[:, ~has_work] = np.inf
+    return out
+
+
+def _residual(t_c: np.ndarray, exposure: np.ndarray, mid: np.ndarray) -> np.ndarray:
+    """Exposure not yet cleared at each mid-year month."""
+    return np.array([float(exposure[t_c > m].sum()) for m in mid])

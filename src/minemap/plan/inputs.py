@@ -10,7 +10,11 @@ statistics on the rasters (rasterio):
   is the expected contaminated area (the sum of probability times cell area);
 * ``slope_deg`` and ``terrain`` (slope band of the catalogue) from the DEM when
   one is kept with the store or in the map folder, else flat;
-* ``cover`` (open, forest, built) from the blocked land use.
+* ``cover`` (open, forest, built) from the blocked land use;
+* ``stage`` (new, surveyed, confirmed) from its activities, and the expected
+  land release of the model of :mod:`minemap.plan.release`: ``cancel_share``
+  (share of its clean land NTS cancels) and ``clear_share`` (share needing
+  clearance), learned from the store's releases.
 
 Hazards smaller than a cell take the probability at a point inside them, so a
 small hazard is never scored as certainly clean.
@@ -49,6 +53,7 @@ class PlanContext:
     victims: pd.DataFrame | None = None
     releases: pd.DataFrame | None = None
     roads: gpd.GeoDataFrame | None = None
+    activities: pd.DataFrame | None = None
     risk_path: Path | None = None
     crs: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -291,16 +296,57 @@ def load_context(
             msg = f"{db_url}: the store holds no assets; import teams, dogs and machines first"
             raise NotFoundError(msg)
         dem = find_dem(store, map_dir)
+        activities = _read(store, "activities")
+        releases = _read(store, "releases")
+        prepared = prepare_hazards(hazards, catalogue, risk_path=risk, dem_path=dem)
+        releases = with_hazard_type(releases, activities, hazards)
+        add_land_release(prepared, activities, releases)
         return PlanContext(
-            hazards=prepare_hazards(hazards, catalogue, risk_path=risk, dem_path=dem),
+            hazards=prepared,
             assets=prepare_assets(assets, catalogue),
             catalogue=catalogue,
             start=first_of_month(start or dt.date.today()),
             settlements=_read(store, "settlements"),
             accidents=_read(store, "accidents"),
             victims=_read(store, "victims"),
-            releases=_read(store, "releases"),
+            releases=releases,
             roads=_read(store, "roads"),
+            activities=activities,
             risk_path=risk,
             crs=getattr(store, "crs", None),
         )
+
+
+def with_hazard_type(
+    releases: pd.DataFrame | None, activities: pd.DataFrame | None, hazards: pd.DataFrame
+) -> pd.DataFrame | None:
+    """The releases with ``hazard_id`` and ``hazard_type`` (SHA, CHA) through their activity."""
+    if releases is None or activities is None or "activity_id" not in releases:
+        return releases
+    out = releases.copy()
+    of_activity = pd.Series(
+        pd.to_numeric(activities["hazard_id"], errors="coerce").to_numpy(),
+        index=pd.to_numeric(activities["id"], errors="coerce").to_numpy(),
+    )
+    of_activity = of_activity[~of_activity.index.duplicated()]
+    hazard = of_activity.reindex(pd.to_numeric(out["activity_id"], errors="coerce").to_numpy())
+    types = pd.Series(
+        hazards["type"].astype(str).to_numpy(),
+        index=pd.to_numeric(hazards["id"], errors="coerce").to_numpy(),
+    )
+    types = types[~types.index.duplicated()]
+    out["hazard_id"] = hazard.to_numpy()
+    out["hazard_type"] = types.reindex(hazard.to_numpy()).to_numpy()
+    return out
+
+
+def add_land_release(
+    hazards: pd.DataFrame, activities: pd.DataFrame | None, releases: pd.DataFrame | None
+) -> None:
+    """Add ``stage``, ``cancel_share`` and ``clear_share`` to prepared hazards (in place)."""
+    from minemap.plan.release import hazard_stages, land_release, release_history
+
+    hazards["stage"] = hazard_stages(hazards, activities)
+    land = land_release(hazards, release_history(releases))
+    hazards["cancel_share"] = land.cancel
+    hazards["clear_share"] = land.clear

@@ -1,18 +1,30 @@
-"""The planning instance: hazards, asset types and months as arrays.
+"""The planning instance: land-release work items, asset types and months as arrays.
 
 Every planning step (schedule, forecast, what-if, simulation) works on one
 :class:`Instance` built by :func:`build_instance` from the prepared hazards
-and assets of a :class:`~minemap.plan.inputs.PlanContext`:
+and assets of a :class:`~minemap.plan.inputs.PlanContext`. Each hazard
+becomes one or two **items** of work, following the land-release model of
+:mod:`minemap.plan.release`:
 
-* ``factor[k, h]``: productivity multiplier of type ``k`` on hazard ``h``
-  (terrain, cover, contamination; 0 where it cannot work);
-* ``release[k, h]``: share of the area worked that is released: 1 for
-  clearance, ``release_share * (1 - p)`` for survey (only clean land can be
-  cancelled or reduced, and only part of it);
+* an **NTS item** (survey types only), when the hazard has not been surveyed
+  and a survey asset can work it: it covers the whole hazard and releases
+  (cancels) ``release[k, i]`` of each hectare covered;
+* a **TS and clearance item** (clearance types only): the land NTS leaves.
+  Technical survey reduces its clean part at ``ts_speedup`` times the type's
+  clearance rate and clearance clears the confirmed part, so its effective
+  factor is the type's factor times the land released per hectare of
+  clearance work. It releases all the land it works, and only land that NTS
+  has covered (``gate``: the NTS item that goes first).
+
+Arrays:
+
+* ``factor[k, i]``: productivity multiplier of type ``k`` on item ``i`` (terrain,
+  cover, contamination, technical survey; 0 where it cannot work);
+* ``release[k, i]``: share of the land worked that is released;
 * ``asset_days[a, m]``: effective working days of asset ``a`` in month ``m``
-  (season, commissioning, removal), and ``asset_rate[a]`` its m² per day on
-  reference ground. Capacity is counted in "reference m²": work on hazard ``h``
-  of ``x`` m² uses ``x / factor[k, h]`` of it.
+  (season, commissioning, removal), and ``asset_rate[a]`` its ha per day on
+  reference ground. Capacity is counted in "reference ha": working ``x`` ha of
+  item ``i`` uses ``x / factor[k, i]`` of it.
 
 Area is in hectares inside the instance (better scaled for the solvers);
 the benefit of a hazard is spread over its area (``density``), so releasing
@@ -31,27 +43,33 @@ import pandas as pd
 from minemap.errors import ConfigError
 from minemap.plan.catalogue import Catalogue
 from minemap.plan.inputs import add_months
+from minemap.plan.release import (
+    STAGE_CONFIRMED,
+    STAGE_NEW,
+    LandRelease,
+    ReleaseHistory,
+    land_release,
+)
 
 HA = 10_000.0
 DEFAULT_DISCOUNT_PER_YEAR = 0.06  # assumption: the value of land released a year later, 6% less
+MIN_ITEM_HA = 1e-6  # land left for TS and clearance below this is released by NTS alone
 
 
 @dataclass
 class Instance:
     """Arrays of one planning problem (see the module docstring)."""
 
-    hazard_ids: np.ndarray  # store ids
-    hazard_refs: np.ndarray
-    area: np.ndarray  # ha
-    p: np.ndarray  # expected contaminated share
-    benefit: np.ndarray  # benefit of releasing the whole hazard
+    hazard_ids: np.ndarray  # per item: store id of its hazard
+    hazard_refs: np.ndarray  # per item
+    area: np.ndarray  # per item: ha of land it works
+    p: np.ndarray  # per item: the hazard's expected contaminated share
+    benefit: np.ndarray  # per hazard: benefit of releasing all of it
     types: list[str]
     survey: np.ndarray  # bool per type
-    release_share: (
-        np.ndarray
-    )  # per type: share of clean land surveyed that is released (1: clearance)
-    factor: np.ndarray  # (K, H)
-    release: np.ndarray  # (K, H)
+    release_share: np.ndarray  # per type: share of the area covered that a survey settles
+    factor: np.ndarray  # (K, I)
+    release: np.ndarray  # (K, I)
     asset_ids: np.ndarray
     asset_refs: np.ndarray
     asset_type: np.ndarray  # index into types
@@ -62,10 +80,22 @@ class Instance:
     cost_run_day: np.ndarray  # per type
     start: dt.date
     discount: np.ndarray  # (M,) discount factor of work done in month m
+    item_hazard: np.ndarray  # (I,) row of the item's hazard in the hazards frame
+    item_survey: np.ndarray  # (I,) True for an NTS item
+    gate: np.ndarray  # (I,) the NTS item that must cover the land first, -1 for none
+    density: np.ndarray  # (I,) benefit per ha released
+    releasable: np.ndarray  # (I,) ha the item releases when done
+    land: LandRelease
+    base_factor: np.ndarray  # (K, H) terrain x cover x contamination factors
+    ts_speedup: np.ndarray  # (K,) 0: the type does no technical survey
+
+    @property
+    def n_items(self) -> int:
+        return len(self.area)
 
     @property
     def n_hazards(self) -> int:
-        return len(self.area)
+        return len(self.benefit)
 
     @property
     def n_assets(self) -> int:
@@ -76,9 +106,9 @@ class Instance:
         return self.asset_days.shape[1]
 
     @property
-    def density(self) -> np.ndarray:
-        """Benefit per hectare released."""
-        return self.benefit / self.area
+    def hazard_area(self) -> np.ndarray:
+        """ha per hazard."""
+        return self.land.area_m2 / HA
 
     def month_start(self, m: int) -> dt.date:
         return add_months(self.start, m)
@@ -90,8 +120,12 @@ class Instance:
         return cap
 
     def capable(self) -> np.ndarray:
-        """(K, H) where type k can work hazard h and releases something there."""
+        """(K, I) where type k can work item i and releases something there."""
         return (self.factor > 0) & (self.release > 0)
+
+    def item_share(self) -> np.ndarray:
+        """(I,) share of the land worked that the item releases."""
+        return np.where(self.area > 0, self.releasable / np.maximum(self.area, 1e-300), 0.0)
 
 
 def discount_factors(months: int, rate_per_year: float) -> np.ndarray:
@@ -126,6 +160,55 @@ def _asset_days(
     return days
 
 
+def base_factors(hazards: pd.DataFrame, catalogue: Catalogue) -> np.ndarray:
+    """(K, H) terrain x cover x contamination factor of every type on every hazard."""
+    terrain = hazards["terrain"].astype(str).to_numpy()
+    cover = hazards["cover"].astype(str).to_numpy()
+    contamination = hazards["contamination"].astype(str).to_numpy()
+    out = np.zeros((len(catalogue.types), len(hazards)))
+    for k, key in enumerate(catalogue.types):
+        t = catalogue[key]
+        tf = np.array([t.terrain.get(x, 0.0) for x in terrain])
+        cf = np.array([t.cover.get(x, 0.0) for x in cover])
+        pf = np.array([t.contamination.get(x, 0.0) for x in contamination])
+        out[k] = tf * cf * pf
+    return out
+
+
+def hazard_land(
+    hazards: pd.DataFrame,
+    history: ReleaseHistory | None = None,
+    p: np.ndarray | None = None,
+) -> LandRelease:
+    """The land-release model of ``hazards``: from ``history`` when given, else from
+    the ``cancel_share``/``clear_share`` columns that :func:`~minemap.plan.inputs.load_context`
+    adds, else from the map alone."""
+    frame = hazards
+    if p is not None:
+        frame = hazards.assign(p_mean=np.clip(np.asarray(p, dtype="float64"), 0.0, 1.0))
+    land = land_release(frame, history)
+    if history is None and p is None and {"cancel_share", "clear_share"} <= set(hazards.columns):
+        land.cancel = hazards["cancel_share"].to_numpy(dtype="float64")
+        land.clear = hazards["clear_share"].to_numpy(dtype="float64")
+    return land
+
+
+def clearance_work(
+    area: np.ndarray, clear: np.ndarray, stage: np.ndarray, ts_speedup: float
+) -> np.ndarray:
+    """Clearance-equivalent work (same units as ``area``) to release ``area`` by TS and clearance.
+
+    ``clear`` is the part (same units) that needs clearance. TS covers the rest
+    at ``ts_speedup`` times the clearance rate unless the hazard is already
+    confirmed; a team clears everything when that is cheaper (dense
+    contamination) or when it does no TS.
+    """
+    if ts_speedup <= 0:
+        return area.copy()
+    ts = np.where(stage < STAGE_CONFIRMED, area / ts_speedup, 0.0)
+    return np.minimum(ts + clear, area)
+
+
 def build_instance(
     hazards: pd.DataFrame,
     assets: pd.DataFrame,
@@ -136,65 +219,105 @@ def build_instance(
     benefit: np.ndarray | None = None,
     discount_per_year: float = DEFAULT_DISCOUNT_PER_YEAR,
     p: np.ndarray | None = None,
+    history: ReleaseHistory | None = None,
 ) -> Instance:
     """Arrays of the planning problem from prepared hazards and assets.
 
-    ``benefit`` defaults to the expected contaminated area; ``p`` (expected
-    contaminated share per hazard) defaults to the hazards' ``p_mean``.
+    ``benefit`` (per hazard) defaults to the expected contaminated area; ``p``
+    (expected contaminated share per hazard) defaults to the hazards'
+    ``p_mean``; ``history`` (the store's releases by method) sets how much
+    NTS cancels and clearance clears (see :func:`hazard_land`).
     """
     if months < 1:
         msg = f"the horizon must be at least one month, got {months}"
         raise ConfigError(msg)
     types = list(catalogue.types)
     type_index = {k: i for i, k in enumerate(types)}
-    area = hazards["area_m2"].to_numpy(dtype="float64") / HA
-    share = hazards["p_mean"].to_numpy(dtype="float64") if p is None else np.asarray(p)
-    share = np.clip(share, 0.0, 1.0)
-    K, H = len(types), len(area)
-    factor = np.zeros((K, H))
-    release = np.zeros((K, H))
-    survey = np.zeros(K, dtype=bool)
-    terrain = hazards["terrain"].astype(str).to_numpy()
-    cover = hazards["cover"].astype(str).to_numpy()
-    contamination = hazards["contamination"].astype(str).to_numpy()
-    for k, key in enumerate(types):
-        t = catalogue[key]
-        tf = np.array([t.terrain.get(x, 0.0) for x in terrain])
-        cf = np.array([t.cover.get(x, 0.0) for x in cover])
-        pf = np.array([t.contamination.get(x, 0.0) for x in contamination])
-        factor[k] = tf * cf * pf
-        if t.role == "survey":
-            survey[k] = True
-            release[k] = t.release_share * (1.0 - share)
-        else:
-            release[k] = 1.0
+    land = hazard_land(hazards, history, p)
+    H = len(hazards)
+    hazard_ha = land.area_m2 / HA
     if benefit is None:
         benefit = hazards["expected_m2"].to_numpy(dtype="float64") / HA
     benefit = np.asarray(benefit, dtype="float64")
-    if benefit.shape != area.shape or np.any(benefit < 0) or not np.all(np.isfinite(benefit)):
+    if benefit.shape != (H,) or np.any(benefit < 0) or not np.all(np.isfinite(benefit)):
         msg = "hazard benefits must be finite, non-negative, one per hazard"
         raise ConfigError(msg)
+    asset_type = np.array([type_index[str(t)] for t in assets["type"]], dtype=np.int64)
+    asset_rate = assets["rate_m2_day"].to_numpy(dtype="float64") / HA
+    asset_days = _asset_days(assets, catalogue, start, months)
+    survey = np.array([catalogue[k].role == "survey" for k in types])
+    settle = np.array([catalogue[k].survey_rate_factor() for k in types])
+    ts_speedup = np.array([catalogue[k].ts_speedup for k in types])
+    fleet = np.zeros(len(types))
+    np.add.at(fleet, asset_type, asset_rate * asset_days.sum(axis=1))
+    base = base_factors(hazards, catalogue)
+
+    # an NTS item where the hazard awaits NTS, NTS cancels something and a survey asset can go
+    can_survey = ((base > 0) & (survey & (fleet > 0))[:, None]).any(axis=0)
+    surveyed = (land.stage == STAGE_NEW) & (land.cancel > 0) & can_survey
+    cancelled = np.where(surveyed, land.cancel * (1.0 - land.clear), 0.0) * hazard_ha
+    rest = hazard_ha - cancelled
+    clear = land.clear * hazard_ha
+    has_rest = rest > MIN_ITEM_HA
+
+    s_idx = np.flatnonzero(surveyed)
+    c_idx = np.flatnonzero(has_rest)
+    # items ordered by hazard, the NTS item first
+    item_hazard = np.concatenate([s_idx, c_idx])
+    item_survey = np.concatenate([np.ones(len(s_idx), bool), np.zeros(len(c_idx), bool)])
+    order = np.lexsort((~item_survey, item_hazard))
+    item_hazard, item_survey = item_hazard[order], item_survey[order]
+    n_items = len(item_hazard)
+    area = np.where(item_survey, hazard_ha[item_hazard], rest[item_hazard])
+    releasable = np.where(item_survey, cancelled[item_hazard], rest[item_hazard])
+    factor = np.zeros((len(types), n_items))
+    release = np.zeros((len(types), n_items))
+    sv = np.flatnonzero(item_survey)
+    cl = np.flatnonzero(~item_survey)
+    hs, hc = item_hazard[sv], item_hazard[cl]
+    for k in range(len(types)):
+        if survey[k]:
+            factor[k, sv] = base[k, hs] * settle[k]
+            release[k, sv] = np.where(base[k, hs] > 0, releasable[sv] / area[sv], 0.0)
+        else:
+            work = clearance_work(rest[hc], clear[hc], land.stage[hc], float(ts_speedup[k]))
+            factor[k, cl] = base[k, hc] * rest[hc] / np.maximum(work, 1e-300)
+            release[k, cl] = np.where(base[k, hc] > 0, 1.0, 0.0)
+    # the NTS item of each hazard gates its TS and clearance item
+    gate = np.full(n_items, -1, dtype=np.int64)
+    survey_item_of = np.full(H, -1, dtype=np.int64)
+    survey_item_of[item_hazard[sv]] = sv
+    gate[cl] = survey_item_of[hc]
+    density = benefit[item_hazard] / np.maximum(hazard_ha[item_hazard], 1e-300)
     return Instance(
-        hazard_ids=hazards["id"].to_numpy(),
-        hazard_refs=hazards["ref"].astype(str).to_numpy(),
+        hazard_ids=hazards["id"].to_numpy()[item_hazard],
+        hazard_refs=hazards["ref"].astype(str).to_numpy()[item_hazard],
         area=area,
-        p=share,
+        p=land.p[item_hazard],
         benefit=benefit,
         types=types,
         survey=survey,
-        release_share=np.array([catalogue[k].release_share for k in types]),
+        release_share=settle,
         factor=factor,
         release=release,
         asset_ids=assets["id"].to_numpy(),
         asset_refs=assets["ref"].astype(str).to_numpy(),
-        asset_type=np.array([type_index[str(t)] for t in assets["type"]], dtype=np.int64),
-        asset_rate=assets["rate_m2_day"].to_numpy(dtype="float64") / HA,
-        asset_days=_asset_days(assets, catalogue, start, months),
+        asset_type=asset_type,
+        asset_rate=asset_rate,
+        asset_days=asset_days,
         slot_days=np.array([catalogue[k].slot_days for k in types]),
         cost_buy=np.array([catalogue[k].cost_buy for k in types]),
         cost_run_day=np.array([catalogue[k].cost_run_day for k in types]),
         start=start,
         discount=discount_factors(months, discount_per_year),
+        item_hazard=item_hazard,
+        item_survey=item_survey,
+        gate=gate,
+        density=density,
+        releasable=releasable,
+        land=land,
+        base_factor=base,
+        ts_speedup=ts_speedup,
     )
 
 
@@ -284,4 +407,8 @@ def apply_changes(
 
 
 def with_benefit(instance: Instance, benefit: np.ndarray) -> Instance:
-    return replace(instance, benefit=np.asarray(benefit, dtype="float64"))
+    """The same instance with another benefit per hazard."""
+    benefit = np.asarray(benefit, dtype="float64")
+    hazard_ha = instance.hazard_area[instance.item_hazard]
+    density = benefit[instance.item_hazard] / np.maximum(hazard_ha, 1e-300)
+    return replace(instance, benefit=benefit, density=density)

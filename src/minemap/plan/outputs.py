@@ -51,7 +51,7 @@ def gantt_png(
             days[sel["asset"], sel["month"]], 1e-9
         )
         y = np.array([row_of[int(a)] for a in sel["asset"]])
-        colors = cmap(rank[sel["hazard"].to_numpy()])
+        colors = cmap(rank[inst.item_hazard[sel["hazard"].to_numpy()]])
         ax.barh(y, end - start, left=start, height=0.8, color=colors, linewidth=0)
     labels = [f"{inst.asset_refs[a]} ({inst.types[inst.asset_type[a]]})" for a in assets]
     ax.set_yticks(range(len(assets)))
@@ -175,6 +175,7 @@ def schedule_csv(inst: Instance, sched: Schedule, path: Path) -> pd.DataFrame:
         "asset_type",
         "hazard_id",
         "hazard_ref",
+        "work",
         "start",
         "end",
         "area_m2",

@@ -3,23 +3,27 @@
 The model (see :mod:`minemap.plan.model` for the arrays): every asset gives
 its effective working days of each month in *slots* (a working week for a
 team, a day for a drone; the catalogue's ``slot_days``). A slot is spent on
-one hazard; what the slot cannot use when the hazard is finished is lost
-(moving the team). The objective is the benefit released, time-discounted by
-month: releasing part of a hazard releases that share of its benefit.
-Capabilities (zero factors), seasons (monthly factors) and capacity (working
-days) are constraints.
+one item of work (a hazard's NTS, or its TS and clearance); what the slot
+cannot use when the item is finished is lost (moving the team). TS and
+clearance work only land that NTS has already covered. The objective is the
+benefit released, time-discounted by month: releasing part of a hazard
+releases that share of its benefit. Capabilities (zero factors), seasons
+(monthly factors) and capacity (working days) are constraints.
 
 Solvers
 -------
 * :func:`lp_bound`: the LP relaxation (slots made divisible, assets of a type
-  pooled) solved with HiGHS. It bounds every schedule of the model from above;
-  on long horizons months after the first year are pooled by quarter (still
-  a valid bound: pooled capacity and the quarter's first-month discount only
-  relax the model).
+  pooled, NTS before TS kept period by period) solved with HiGHS. It bounds
+  every schedule of the model from above; on long horizons later months are
+  pooled by quarter and then by year (still a valid bound: pooled capacity
+  and the period's first-month discount only relax the model).
+* :func:`lagrangian_bound`: for instances too large for the LP, capacity
+  priced by subgradient steps and the NTS-first order dropped: a weaker but
+  valid bound.
 * :func:`solve_mip`: the exact model per asset as a mixed-integer programme
   (HiGHS), for small instances.
 * :func:`heuristic`: list scheduling guided by the LP solution (which type
-  takes which hazard, and when), month by month and slot by slot; fast for
+  takes which item, and when), month by month and slot by slot; fast for
   thousands of hazards and hundreds of assets.
 
 :func:`make_schedule` runs them and reports the schedule with its objective,
@@ -52,19 +56,17 @@ MIP_MAX_COLUMNS = 40_000
 class LPResult:
     bound: float
     seconds: float
-    pairs: np.ndarray  # (P, 2) of (type, group)
+    pairs: np.ndarray  # (P, 2) of (type, item)
     amount: np.ndarray  # (P, periods) ha released
     period_of_month: np.ndarray
     status: str
-    group_of_hazard: np.ndarray  # (H,) group index of each hazard
-    groups: int
 
 
 @dataclass
 class Schedule:
-    """A schedule: one row per asset and hazard worked without a break."""
+    """A schedule: one row per asset and item worked without a break."""
 
-    tasks: pd.DataFrame  # asset, hazard (indices), month, day0, day1, worked_ha, released_ha
+    tasks: pd.DataFrame  # asset, hazard (item index), month, day0, day1, worked_ha, released_ha
     objective: float
     method: str
     seconds: float
@@ -82,87 +84,113 @@ class Schedule:
 # --- the LP relaxation -----------------------------------------------------------------
 
 
-def period_grouping(months: int, monthly_first: int | None) -> np.ndarray:
-    """Period index of each month: monthly for ``monthly_first`` months, quarters after."""
+def period_grouping(
+    months: int, monthly_first: int | None, quarterly_until: int | None = None
+) -> np.ndarray:
+    """Period index of each month: monthly for ``monthly_first`` months, then quarters
+    (up to month ``quarterly_until`` when given), then years."""
     if monthly_first is None or monthly_first >= months:
         return np.arange(months)
-    head = np.arange(monthly_first)
-    tail = monthly_first + (np.arange(months - monthly_first) // 3)
-    return np.concatenate([head, tail])
+    m = np.arange(months)
+    period = m.copy()
+    q_end = months if quarterly_until is None else max(monthly_first, min(quarterly_until, months))
+    quarters = (m >= monthly_first) & (m < q_end)
+    period[quarters] = monthly_first + (m[quarters] - monthly_first) // 3
+    n_quarters = (q_end - monthly_first + 2) // 3
+    years = m >= q_end
+    period[years] = monthly_first + n_quarters + (m[years] - q_end) // 12
+    return period
+
+
+def lp_columns(inst: Instance, periods: int) -> int:
+    return int(inst.capable().sum()) * periods
 
 
 def lp_bound(
     inst: Instance,
     *,
     monthly_first: int | None = None,
+    quarterly_until: int | None = None,
     time_limit: float = 120.0,
 ) -> LPResult:
     """Solve the LP relaxation with HiGHS; its optimum bounds every schedule from above.
 
-    Variables are the hectares *released* by type ``k`` on group ``g`` in
-    period ``p``. Survey work on hazard ``h`` releases ``f = share_k (1 - p_h)``
-    of what it surveys, so releasing ``y`` uses ``y / (f * factor)`` of the
-    type's capacity and ``y / share_k`` of the hazard's clean land
-    ``(1 - p_h) * area`` (survey passes over land once). The LP has a column per
-    capable type, hazard and period: fine for hundreds of hazards; for thousands
-    use :func:`lagrangian_bound`.
+    Variables are the hectares *released* by type ``k`` on item ``i`` in
+    period ``p``; releasing ``y`` uses ``y / (release * factor)`` of the type's
+    capacity, and an item releases at most its ``releasable`` hectares. NTS
+    comes first: up to each period, a TS and clearance item releases at most
+    the share of its land that its NTS item has covered (a stock variable per
+    item and period carries what NTS has opened and clearance not yet used).
+    The LP has a column per capable type, item and period: fine for hundreds of
+    hazards; for thousands use :func:`lagrangian_bound`.
     """
     import highspy
     from scipy import sparse
 
     t0 = time.perf_counter()
-    H, K = inst.n_hazards, len(inst.types)
-    group = np.arange(H)
-    G = int(group.max()) + 1
-    g_area = np.bincount(group, weights=inst.area, minlength=G)
-    g_clean = np.bincount(group, weights=(1.0 - inst.p) * inst.area, minlength=G)
-    g_density = np.full(G, -np.inf)
-    np.maximum.at(g_density, group, inst.density)
-    g_pmin = np.full(G, np.inf)
-    np.minimum.at(g_pmin, group, inst.p)
-    first_member = np.zeros(G, dtype=np.int64)
-    first_member[group[::-1]] = np.arange(H)[::-1]
-    g_factor = inst.factor[:, first_member]
-    share = inst.release_share
-    g_release = np.where(inst.survey[:, None], share[:, None] * (1.0 - g_pmin)[None, :], 1.0)
-
-    period = period_grouping(inst.months, monthly_first)
+    n_items, K = inst.n_items, len(inst.types)
+    period = period_grouping(inst.months, monthly_first, quarterly_until)
     n_periods = int(period.max()) + 1
     cap = np.zeros((K, n_periods))
     np.add.at(cap.T, period, inst.type_capacity().T)
     # the first month of each period carries the largest discount: an upper bound
     first_month = np.array([np.flatnonzero(period == p)[0] for p in range(n_periods)])
     disc = inst.discount[first_month]
-    ok = (g_factor > 0) & (g_release > 0) & (cap.sum(axis=1) > 0)[:, None]
-    ks, gs = np.nonzero(ok)
+    ok = inst.capable() & (cap.sum(axis=1) > 0)[:, None]
+    ks, items = np.nonzero(ok)
     P = len(ks)
     empty = np.zeros((0, n_periods))
     if P == 0:
-        return LPResult(0.0, 0.0, np.zeros((0, 2), int), empty, period, "empty", group, G)
-    n_cols = P * n_periods
+        return LPResult(0.0, 0.0, np.zeros((0, 2), int), empty, period, "empty")
+    n_y = P * n_periods
     col_pair = np.repeat(np.arange(P), n_periods)
     col_period = np.tile(np.arange(n_periods), P)
-    ck, cg = ks[col_pair], gs[col_pair]
-    cost = g_density[cg] * disc[col_period]
-    use = 1.0 / (g_factor[ck, cg] * g_release[ck, cg])
-    is_survey = inst.survey[ck]
-    # rows: capacity (k, p); release per group; clean land surveyed per group
-    rows = np.concatenate(
-        [ck * n_periods + col_period, K * n_periods + cg, K * n_periods + G + cg[is_survey]]
+    ck, ci = ks[col_pair], items[col_pair]
+    use = 1.0 / (inst.factor[ck, ci] * inst.release[ck, ci])
+    rows = [ck * n_periods + col_period, K * n_periods + ci]
+    cols = [np.arange(n_y), np.arange(n_y)]
+    vals = [use, np.ones(n_y)]
+    # NTS first: stock s[j, p] of land opened by NTS for gated item j and not yet released
+    gated = np.flatnonzero(inst.gate >= 0)
+    J = len(gated)
+    base = K * n_periods + n_items
+    if J:
+        ratio = inst.releasable[gated] / np.maximum(inst.releasable[inst.gate[gated]], 1e-300)
+        pos = np.full(n_items, -1)
+        pos[gated] = np.arange(J)
+        gate_pos = np.full(n_items, -1)
+        gate_pos[inst.gate[gated]] = np.arange(J)
+        sel = np.flatnonzero(pos[ci] >= 0)
+        rows.append(base + pos[ci[sel]] * n_periods + col_period[sel])
+        cols.append(sel)
+        vals.append(np.ones(len(sel)))
+        sel = np.flatnonzero(gate_pos[ci] >= 0)
+        rows.append(base + gate_pos[ci[sel]] * n_periods + col_period[sel])
+        cols.append(sel)
+        vals.append(-ratio[gate_pos[ci[sel]]])
+        s_col = n_y + np.arange(J * n_periods)
+        s_row = base + np.arange(J * n_periods)
+        rows.append(s_row)
+        cols.append(s_col)
+        vals.append(np.ones(J * n_periods))
+        nxt = (np.arange(J * n_periods) % n_periods) < n_periods - 1
+        rows.append(s_row[nxt] + 1)
+        cols.append(s_col[nxt])
+        vals.append(-np.ones(int(nxt.sum())))
+    n_cols = n_y + J * n_periods
+    n_rows = base + J * n_periods
+    matrix = sparse.csc_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_cols)
     )
-    cols = np.concatenate([np.arange(n_cols), np.arange(n_cols), np.flatnonzero(is_survey)])
-    vals = np.concatenate([use, np.ones(n_cols), 1.0 / share[ck[is_survey]]])
-    n_rows = K * n_periods + 2 * G
-    matrix = sparse.csc_matrix((vals, (rows, cols)), shape=(n_rows, n_cols))
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
     lp.num_row_ = n_rows
-    lp.col_cost_ = cost
+    lp.col_cost_ = np.concatenate([inst.density[ci] * disc[col_period], np.zeros(J * n_periods)])
     lp.col_lower_ = np.zeros(n_cols)
     lp.col_upper_ = np.full(n_cols, inf)
-    lp.row_lower_ = np.full(n_rows, -inf)
-    lp.row_upper_ = np.concatenate([cap.ravel(), g_area, g_clean])
+    lp.row_lower_ = np.concatenate([np.full(base, -inf), np.zeros(J * n_periods)])
+    lp.row_upper_ = np.concatenate([cap.ravel(), inst.releasable, np.zeros(J * n_periods)])
     lp.sense_ = highspy.ObjSense.kMaximize
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = matrix.indptr
@@ -170,8 +198,9 @@ def lp_bound(
     lp.a_matrix_.value_ = matrix.data
     solver = _highs()
     solver.setOptionValue("time_limit", float(time_limit))
-    # the primal simplex suits this shape: few rows, many columns of three entries
-    solver.setOptionValue("simplex_strategy", 4)
+    # the interior point method (with crossover) is several times faster than the
+    # simplex on this shape: many columns, few entries each, long precedence chains
+    solver.setOptionValue("solver", "ipm")
     solver.passModel(lp)
     solver.run()
     status = solver.modelStatusToString(solver.getModelStatus())
@@ -181,16 +210,14 @@ def lp_bound(
         bound = math.nan
     else:
         bound = float(solver.getInfo().objective_function_value)
-    amount = np.asarray(solver.getSolution().col_value).reshape(P, n_periods)
+    amount = np.asarray(solver.getSolution().col_value)[:n_y].reshape(P, n_periods)
     return LPResult(
         bound=bound,
         seconds=time.perf_counter() - t0,
-        pairs=np.column_stack([ks, gs]),
+        pairs=np.column_stack([ks, items]),
         amount=amount,
         period_of_month=period,
         status=status,
-        group_of_hazard=group,
-        groups=G,
     )
 
 
@@ -198,48 +225,71 @@ def lagrangian_value(inst: Instance, lam: np.ndarray) -> tuple[float, np.ndarray
     """The Lagrangian dual function at capacity prices ``lam`` (K, M), and a subgradient.
 
     Pricing every type's capacity in every month at ``lam`` leaves one small
-    problem per hazard, solved in closed form: clearance releases at the best
-    net profit ``c``, survey (if better) covers the clean land at its best net
-    profit per unit of clean land. By weak duality the value bounds the LP
-    relaxation, hence every schedule, from above, for any ``lam >= 0``.
+    problem per hazard, solved exactly: an item alone is released whole at
+    its best net profit per hectare (or not at all); a hazard's NTS item and
+    its TS and clearance item are released in months ``p <= q`` (NTS first),
+    the pair of months with the best total, or NTS alone, or nothing. By weak
+    duality the value bounds the LP relaxation, hence every schedule, from
+    above, for any ``lam >= 0``.
     """
-    ks, hs = np.nonzero(inst.capable())
-    H = inst.n_hazards
-    use = 1.0 / (inst.factor[ks, hs] * inst.release[ks, hs])
-    profit = inst.density[hs, None] * inst.discount[None, :] - lam[ks, :] * use[:, None]
-    when = profit.argmax(axis=1)
-    best = profit[np.arange(len(ks)), when]
-    surv = inst.survey[ks]
-    share = inst.release_share[ks]
-    clear_best = np.full(H, -np.inf)
-    np.maximum.at(clear_best, hs[~surv], best[~surv])
-    c = np.maximum(clear_best, 0.0)
-    net = np.where(surv, (best - c[hs]) * share, -np.inf)
-    survey_best = np.full(H, -np.inf)
-    np.maximum.at(survey_best, hs, net)
-    sv = np.maximum(survey_best, 0.0)
-    clean = (1.0 - inst.p) * inst.area
-    cap = inst.type_capacity()
-    value = float((lam * cap).sum() + (inst.area * c).sum() + (clean * sv).sum())
-
-    def argmax_pair(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
-        idx = np.flatnonzero(mask)
-        order = idx[np.lexsort((-score[idx], hs[idx]))]
-        hazard, first = np.unique(hs[order], return_index=True)
-        out = np.full(H, -1)
-        out[hazard] = order[first]
-        return out
-
-    s_pair = argmax_pair(surv, net)
-    c_pair = argmax_pair(~surv, best)
-    surveyed = np.where((sv > 0) & (s_pair >= 0), clean * share[np.maximum(s_pair, 0)], 0.0)
-    cleared = np.where((c > 0) & (c_pair >= 0), inst.area - surveyed, 0.0)
+    K, M, n = len(inst.types), inst.months, inst.n_items
+    capable = inst.capable()
+    best = np.full((n, M), -np.inf)  # best net profit per ha released, by item and month
+    arg = np.full((n, M), -1, dtype=np.int64)  # the type that gives it
+    for k in range(K):
+        items = np.flatnonzero(capable[k])
+        if not len(items):
+            continue
+        use = 1.0 / (inst.factor[k, items] * inst.release[k, items])
+        profit = inst.density[items, None] * inst.discount[None, :] - lam[k][None, :] * use[:, None]
+        better = profit > best[items]
+        best[items] = np.where(better, profit, best[items])
+        arg[items] = np.where(better, k, arg[items])
+    gain = inst.releasable[:, None] * best  # (n, M) value of releasing the whole item in month m
+    chosen = np.full((n, 1), -1, dtype=np.int64)  # month of release per item, -1: not released
+    value = 0.0
+    gated = np.flatnonzero(inst.gate >= 0)
+    gates = inst.gate[gated]
+    alone = np.ones(n, dtype=bool)
+    alone[gated] = False
+    alone[gates] = False
+    # items with no order to keep: their best month, if it pays
+    idx = np.flatnonzero(alone)
+    if len(idx):
+        m = gain[idx].argmax(axis=1)
+        g = gain[idx, m]
+        on = g > 0
+        value += float(g[on].sum())
+        chosen[idx[on], 0] = m[on]
+    if len(gated):
+        # TS and clearance in the best month q >= p of NTS: a running maximum from the end
+        later = np.maximum.accumulate(gain[gated, ::-1], axis=1)[:, ::-1]
+        total = gain[gates] + np.maximum(later, 0.0)
+        p = total.argmax(axis=1)
+        t = total[np.arange(len(gated)), p]
+        on = t > 0
+        value += float(t[on].sum())
+        chosen[gates[on], 0] = p[on]
+        clear_on = on & (later[np.arange(len(gated)), p] > 0)
+        # the month of the clearance item: the argmax of gain over months >= p
+        q = _argmax_from(gain[gated], p)
+        chosen[gated[clear_on], 0] = q[clear_on]
     usage = np.zeros_like(lam)
-    for pair, amount in ((s_pair, surveyed), (c_pair, cleared)):
-        ok = (pair >= 0) & (amount > 0)
-        p = pair[ok]
-        np.add.at(usage, (ks[p], when[p]), amount[ok] * use[p])
-    return value, cap - usage
+    rel = np.flatnonzero(chosen[:, 0] >= 0)
+    if len(rel):
+        m = chosen[rel, 0]
+        k = arg[rel, m]
+        amount = inst.releasable[rel] / (inst.factor[k, rel] * inst.release[k, rel])
+        np.add.at(usage, (k, m), amount)
+    cap = inst.type_capacity()
+    return float((lam * cap).sum()) + value, cap - usage
+
+
+def _argmax_from(values: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Per row, the column of the largest value at or after ``start``."""
+    cols = np.arange(values.shape[1])[None, :]
+    masked = np.where(cols >= start[:, None], values, -np.inf)
+    return masked.argmax(axis=1)
 
 
 def lagrangian_bound(
@@ -298,54 +348,50 @@ def _highs() -> Any:
 
 @dataclass
 class _TypeList:
-    hazards: np.ndarray
-    quota: np.ndarray
-    ptr: int = 0
+    items: np.ndarray
+    ptr: int = 0  # every item before it is finished (or spent)
 
 
 def _guided_lists(inst: Instance, lp: LPResult) -> tuple[list[_TypeList], np.ndarray]:
-    """Per type: the hazards of the groups the LP gave it, in the LP's order; and the quotas.
+    """Per type: the items the LP gave it, in the LP's order; and the quotas.
 
-    The quota ``[k, g]`` is the hectares the LP has type ``k`` release in group ``g``.
+    The quota ``[k, i]`` is the hectares the LP has type ``k`` release on item ``i``.
     """
     K = len(inst.types)
-    quota = np.zeros((K, lp.groups))
+    quota = np.zeros((K, inst.n_items))
     lists = []
-    members_of = (
-        pd.Series(np.arange(inst.n_hazards))
-        .groupby(lp.group_of_hazard)
-        .apply(lambda s: s.to_numpy()[np.argsort(-inst.density[s.to_numpy()], kind="stable")])
-    )
-    if len(lp.pairs):
-        total = lp.amount.sum(axis=1)
-        first = np.where(lp.amount > EPS, np.arange(lp.amount.shape[1])[None, :], 10**9).min(axis=1)
-        quota[lp.pairs[:, 0], lp.pairs[:, 1]] = total
+    if not len(lp.pairs):
+        return [_TypeList(np.zeros(0, int)) for _ in range(K)], quota
+    total = lp.amount.sum(axis=1)
+    first = np.where(lp.amount > EPS, np.arange(lp.amount.shape[1])[None, :], 10**9).min(axis=1)
+    quota[lp.pairs[:, 0], lp.pairs[:, 1]] = total
     for k in range(K):
-        if not len(lp.pairs):
-            lists.append(_TypeList(np.zeros(0, int), np.zeros(0)))
-            continue
         sel = np.flatnonzero((lp.pairs[:, 0] == k) & (total > EPS))
-        g = lp.pairs[sel, 1]
-        order = np.lexsort((-total[sel], first[sel]))
-        parts = [members_of[int(x)] for x in g[order]]
-        hazards = np.concatenate(parts) if parts else np.zeros(0, int)
-        lists.append(_TypeList(hazards, np.zeros(len(hazards))))
+        order = np.lexsort((-inst.density[lp.pairs[sel, 1]], first[sel]))
+        lists.append(_TypeList(lp.pairs[sel[order], 1].astype(np.int64)))
     return lists, quota
 
 
 def _fallback_lists(inst: Instance, order: np.ndarray | None) -> list[_TypeList]:
-    """Per type: every hazard it can work, best value per slot first (or in ``order``)."""
+    """Per type: every item it can work, best value per slot first (or in ``order``)."""
     capable = inst.capable()
     out = []
     for k in range(len(inst.types)):
         if order is not None:
-            h = order[capable[k, order]]
+            i = order[capable[k, order]]
         else:
-            h = np.flatnonzero(capable[k])
-            value = inst.density[h] * inst.release[k, h] * inst.factor[k, h]
-            h = h[np.argsort(-value, kind="stable")]
-        out.append(_TypeList(h, np.full(len(h), np.inf)))
+            i = np.flatnonzero(capable[k])
+            value = inst.density[i] * inst.release[k, i] * inst.factor[k, i]
+            i = i[np.argsort(-value, kind="stable")]
+        out.append(_TypeList(i.astype(np.int64)))
     return out
+
+
+def item_order(inst: Instance, hazard_order: np.ndarray) -> np.ndarray:
+    """Items ranked by the rank of their hazard in ``hazard_order`` (NTS item first)."""
+    rank = np.empty(inst.n_hazards, dtype=np.int64)
+    rank[np.asarray(hazard_order, dtype=np.int64)] = np.arange(inst.n_hazards)
+    return np.lexsort((~inst.item_survey, rank[inst.item_hazard]))
 
 
 def heuristic(
@@ -353,46 +399,66 @@ def heuristic(
 ) -> Schedule:
     """Slot-by-slot list scheduling, month by month.
 
-    With an LP solution each type first works the hazards the LP gave it, in
-    the LP's order; with ``order`` (a ranking of hazard indices) every type
-    works capable hazards in that order (the simulation's fixed strategies).
-    An asset stays on its hazard until the hazard's work for its type is done.
+    With an LP solution each type first works the items the LP gave it, in
+    the LP's order; with ``order`` (a ranking of *hazard* indices) every type
+    works the items it can in that order (the simulation's fixed strategies).
+    An asset stays on its item while the item has work for it; TS and
+    clearance take only land that NTS has covered, so an item waiting for its
+    NTS is passed over, not dropped.
     """
     t0 = time.perf_counter()
-    remaining = inst.area.copy()  # not yet released
-    unsurveyed = inst.area.copy()  # not yet surveyed (survey cannot go over land twice)
+    todo = inst.area.copy()  # land of each item not yet worked (ha)
+    area = inst.area
+    gate = inst.gate
     guided, quota = (
         _guided_lists(inst, lp) if lp is not None and order is None else (None, np.zeros((0, 0)))
     )
-    group = lp.group_of_hazard if lp is not None else np.zeros(inst.n_hazards, dtype=np.int64)
-    fallback = _fallback_lists(inst, order)
+    fallback = _fallback_lists(inst, None if order is None else item_order(inst, order))
     current = np.full(inst.n_assets, -1)
     records: list[tuple[int, int, int, float, float, float, float]] = []
     density = inst.density
-    survey = inst.survey
+    release = inst.release
+    factor = inst.factor
+    # survey progress changes what TS can take: remember each type's fruitless search until then
+    progress = 0
+    fruitless = np.full((len(inst.types), 2), -1, dtype=np.int64)
 
-    def available(k: int, h: int) -> float:
-        return unsurveyed[h] if survey[k] else remaining[h]
+    def available(i: int) -> float:
+        g = gate[i]
+        if g < 0:
+            return todo[i]
+        # land NTS has not covered yet stays closed to TS and clearance
+        return todo[i] - area[i] * (todo[g] / area[g])
 
-    def next_hazard(k: int) -> int:
-        if guided is not None:
-            tl = guided[k]
-            while tl.ptr < len(tl.hazards):
-                h = int(tl.hazards[tl.ptr])
-                if quota[k, group[h]] > EPS and available(k, h) > EPS:
-                    return h
+    def scan(tl: _TypeList, k: int, use_quota: bool) -> int:
+        j = tl.ptr
+        items = tl.items
+        n = len(items)
+        while j < n:
+            i = int(items[j])
+            spent = todo[i] <= EPS or (use_quota and quota[k, i] <= EPS)
+            if spent and j == tl.ptr:
                 tl.ptr += 1
-        tl = fallback[k]
-        while tl.ptr < len(tl.hazards):
-            h = int(tl.hazards[tl.ptr])
-            if available(k, h) > EPS:
-                return h
-            tl.ptr += 1
+            elif not spent and available(i) > EPS:
+                return i
+            j += 1
         return -1
+
+    def next_item(k: int) -> int:
+        if fruitless[k, 0] == progress:
+            return -1
+        if guided is not None:
+            i = scan(guided[k], k, True)
+            if i >= 0:
+                return i
+        i = scan(fallback[k], k, False)
+        if i < 0:
+            fruitless[k, 0] = progress
+        return i
 
     objective = 0.0
     for m in range(inst.months):
-        if remaining.max(initial=0.0) <= EPS:
+        if todo.max(initial=0.0) <= EPS:
             break
         disc = inst.discount[m]
         for a in range(inst.n_assets):
@@ -402,32 +468,28 @@ def heuristic(
             k = int(inst.asset_type[a])
             rate = inst.asset_rate[a]
             slot = float(inst.slot_days[k])
+            surveying = bool(inst.survey[k])
             used = 0.0
             while used < days - EPS:
-                h = int(current[a])
-                spent = guided is not None and quota[k, group[h]] <= EPS
-                if h < 0 or spent or available(k, h) <= EPS:
-                    h = next_hazard(k)
-                    current[a] = h
-                    if h < 0:
+                i = int(current[a])
+                spent = guided is not None and i >= 0 and quota[k, i] <= EPS
+                if i < 0 or spent or available(i) <= EPS:
+                    i = next_item(k)
+                    current[a] = i
+                    if i < 0:
                         break
                 length = min(slot, days - used)
-                capacity = rate * length * inst.factor[k, h]
-                work = min(available(k, h), capacity)
-                released = work * inst.release[k, h]
-                if survey[k]:
-                    unsurveyed[h] -= work
-                    remaining[h] -= released
-                else:
-                    remaining[h] -= work
-                    unsurveyed[h] = min(unsurveyed[h], remaining[h])
-                remaining[h] = max(remaining[h], 0.0)
-                unsurveyed[h] = max(unsurveyed[h], 0.0)
+                capacity = rate * length * factor[k, i]
+                work = min(available(i), capacity)
+                released = work * release[k, i]
+                todo[i] = max(todo[i] - work, 0.0)
+                if surveying:
+                    progress += 1
                 if guided is not None:
-                    quota[k, group[h]] -= released
-                objective += density[h] * released * disc
-                # a finished hazard leaves the rest of the slot unused (moving on)
-                records.append((a, h, m, used, used + length, work, released))
+                    quota[k, i] -= released
+                objective += density[i] * released * disc
+                # a finished item leaves the rest of the slot unused (moving on)
+                records.append((a, i, m, used, used + length, work, released))
                 used += length
     tasks = _merge(records)
     return Schedule(
@@ -466,36 +528,35 @@ def _merge(records: list[tuple[int, int, int, float, float, float, float]]) -> p
 
 
 def solve_mip(inst: Instance, *, time_limit: float = 20.0) -> Schedule | None:
-    """The per-asset model as a MIP (integer slots per asset, hazard and month), with HiGHS.
+    """The per-asset model as a MIP (integer slots per asset, item and month), with HiGHS.
 
-    Returns None when the instance is too large for it (see ``MIP_MAX_COLUMNS``).
+    NTS comes first month by month (cumulative shares). Returns None when the
+    instance is too large for it (see ``MIP_MAX_COLUMNS``).
     """
     import highspy
     from scipy import sparse
 
     t0 = time.perf_counter()
     capable = inst.capable()
-    # size first: the model has two columns per asset, month and capable hazard
+    # size first: the model has two columns per asset, month and capable item
     per_type = capable.sum(axis=1)
     size = int(((inst.asset_days > EPS).sum(axis=1) * per_type[inst.asset_type]).sum())
     if size == 0 or 2 * size > MIP_MAX_COLUMNS:
         return None
     trips = [
-        (a, h, m)
+        (a, i, m)
         for a in range(inst.n_assets)
         for m in range(inst.months)
         if inst.asset_days[a, m] > EPS
-        for h in np.flatnonzero(capable[inst.asset_type[a]])
+        for i in np.flatnonzero(capable[inst.asset_type[a]])
     ]
     n = len(trips)
-    if n == 0 or 2 * n > MIP_MAX_COLUMNS:
-        return None
-    A, H, M = inst.n_assets, inst.n_hazards, inst.months
+    A, n_items, M = inst.n_assets, inst.n_items, inst.months
     t = np.array(trips)
-    a_, h_, m_ = t[:, 0], t[:, 1], t[:, 2]
+    a_, i_, m_ = t[:, 0], t[:, 1], t[:, 2]
     k_ = inst.asset_type[a_]
-    phi = inst.factor[k_, h_]
-    f = inst.release[k_, h_]
+    phi = inst.factor[k_, i_]
+    f = inst.release[k_, i_]
     days = inst.asset_days[a_, m_]
     slot = inst.slot_days[k_]
     rate = inst.asset_rate[a_]
@@ -518,17 +579,30 @@ def solve_mip(inst: Instance, *, time_limit: float = 20.0) -> Schedule | None:
     n_slots = np.ceil(inst.asset_days / inst.slot_days[inst.asset_type][:, None] - 1e-9)
     upper += [n_slots.ravel(), inst.asset_days.ravel()]
     r += 2 * A * M
-    rows += [r + h_]
+    # an item's land is worked once
+    rows += [r + i_]
     cols += [x_cols]
-    vals += [f]
+    vals += [np.ones(n)]
     upper.append(inst.area)
-    r += H
-    sv = inst.survey[k_]
-    rows += [r + h_[sv]]
-    cols += [x_cols[sv]]
-    vals += [np.ones(int(sv.sum()))]
-    upper.append(inst.area)
-    r += H
+    r += n_items
+    # NTS first: by the end of each month, the share of a gated item worked is at most
+    # the share of its NTS item worked
+    gated = np.flatnonzero(inst.gate >= 0)
+    if len(gated):
+        pos = np.full(n_items, -1)
+        pos[gated] = np.arange(len(gated))
+        gate_pos = np.full(n_items, -1)
+        gate_pos[inst.gate[gated]] = np.arange(len(gated))
+        for sign, where in ((1.0, pos), (-1.0, gate_pos)):
+            sel = np.flatnonzero(where[i_] >= 0)
+            j = where[i_[sel]]
+            # column (a, i, m) counts in the rows of months m..M-1
+            reps = M - m_[sel]
+            rows.append(r + np.repeat(j * M, reps) + _ranges(m_[sel], M))
+            cols.append(np.repeat(x_cols[sel], reps))
+            vals.append(np.repeat(sign / inst.area[i_[sel]], reps))
+        upper.append(np.zeros(len(gated) * M))
+        r += len(gated) * M
     matrix = sparse.csc_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, 2 * n)
     )
@@ -536,7 +610,7 @@ def solve_mip(inst: Instance, *, time_limit: float = 20.0) -> Schedule | None:
     lp = highspy.HighsLp()
     lp.num_col_ = 2 * n
     lp.num_row_ = r
-    lp.col_cost_ = np.concatenate([inst.density[h_] * f * inst.discount[m_], np.zeros(n)])
+    lp.col_cost_ = np.concatenate([inst.density[i_] * f * inst.discount[m_], np.zeros(n)])
     lp.col_lower_ = np.zeros(2 * n)
     lp.col_upper_ = np.concatenate([np.full(n, inf), np.ceil(days / slot - 1e-9)])
     lp.row_lower_ = np.full(r, -inf)
@@ -562,12 +636,13 @@ def solve_mip(inst: Instance, *, time_limit: float = 20.0) -> Schedule | None:
     records = []
     for key in np.unique(am):
         idx = np.flatnonzero((am == key) & (s > 0.5) & (x > EPS))
-        idx = idx[np.argsort(-inst.density[h_[idx]], kind="stable")]
+        # within a month NTS goes first, then the best value
+        idx = idx[np.lexsort((-inst.density[i_[idx]], ~inst.item_survey[i_[idx]]))]
         a, m = int(key // M), int(key % M)
         used = 0.0
-        for i in idx:
-            length = min(s[i] * slot[i], inst.asset_days[a, m] - used)
-            records.append((a, int(h_[i]), m, used, used + length, x[i], x[i] * f[i]))
+        for j in idx:
+            length = min(s[j] * slot[j], inst.asset_days[a, m] - used)
+            records.append((a, int(i_[j]), m, used, used + length, x[j], x[j] * f[j]))
             used += length
     tasks = _merge(records)
     objective = (
@@ -587,6 +662,14 @@ def solve_mip(inst: Instance, *, time_limit: float = 20.0) -> Schedule | None:
     )
     sched.bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else math.nan
     return sched
+
+
+def _ranges(starts: np.ndarray, stop: int) -> np.ndarray:
+    """``concatenate([arange(s, stop) for s in starts])``, vectorised."""
+    lengths = stop - starts
+    total = int(lengths.sum())
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(total) - offsets + np.repeat(starts, lengths)
 
 
 # --- the whole step ----------------------------------------------------------------------------
@@ -616,11 +699,16 @@ def make_schedule(
     t0 = time.perf_counter()
     notes: list[str] = []
     candidates = [heuristic(inst)]
-    columns = int(inst.capable().sum()) * inst.months
     lp = None
-    if columns <= lp_max_columns:
-        lp = lp_bound(inst, time_limit=time_limit)
-        candidates.append(heuristic(inst, lp))
+    # the finest periods whose LP stays small: months, then quarters after a year, then years
+    for first, quarters in ((None, None), (12, 36)):
+        periods = int(period_grouping(inst.months, first, quarters).max()) + 1
+        if lp_columns(inst, periods) <= lp_max_columns:
+            lp = lp_bound(
+                inst, monthly_first=first, quarterly_until=quarters, time_limit=time_limit
+            )
+            candidates.append(heuristic(inst, lp))
+            break
     if method in ("auto", "mip"):
         remaining = time_limit - (time.perf_counter() - t0)
         mip = solve_mip(inst, time_limit=max(1.0, min(20.0, remaining)))
@@ -630,7 +718,8 @@ def make_schedule(
             candidates.append(mip)
     best = max(candidates, key=lambda s: s.objective)
     if lp is not None and math.isfinite(lp.bound):
-        bound, seconds, kind = lp.bound, lp.seconds, "LP relaxation (HiGHS)"
+        pooled = "" if lp.amount.shape[1] == inst.months else ", later months pooled"
+        bound, seconds, kind = lp.bound, lp.seconds, f"LP relaxation (HiGHS{pooled})"
     else:
         remaining = max(5.0, min(20.0, time_limit - (time.perf_counter() - t0)))
         bound, seconds = lagrangian_bound(inst, target=best.objective, time_limit=remaining)
@@ -658,24 +747,24 @@ def _calendar(inst: Instance, month: int, day: float, asset: int) -> dt.date:
 
 
 def task_table(inst: Instance, sched: Schedule) -> pd.DataFrame:
-    """The schedule as rows of asset, hazard, dates and areas (m²)."""
+    """The schedule as rows of asset, hazard, work (NTS or TS/clearance), dates and areas (m²)."""
     t = sched.tasks
+    columns = [
+        "asset_id",
+        "asset_ref",
+        "asset_type",
+        "hazard_id",
+        "hazard_ref",
+        "work",
+        "start",
+        "end",
+        "area_m2",
+        "released_m2",
+    ]
     if t.empty:
-        return pd.DataFrame(
-            columns=[
-                "asset_id",
-                "asset_ref",
-                "asset_type",
-                "hazard_id",
-                "hazard_ref",
-                "start",
-                "end",
-                "area_m2",
-                "released_m2",
-            ]
-        )
+        return pd.DataFrame(columns=columns)
     a = t["asset"].to_numpy()
-    h = t["hazard"].to_numpy()
+    i = t["hazard"].to_numpy()
     m = t["month"].to_numpy()
     starts = [
         _calendar(inst, int(mm), float(d0), int(aa))
@@ -690,8 +779,9 @@ def task_table(inst: Instance, sched: Schedule) -> pd.DataFrame:
             "asset_id": inst.asset_ids[a],
             "asset_ref": inst.asset_refs[a],
             "asset_type": [inst.types[k] for k in inst.asset_type[a]],
-            "hazard_id": inst.hazard_ids[h],
-            "hazard_ref": inst.hazard_refs[h],
+            "hazard_id": inst.hazard_ids[i],
+            "hazard_ref": inst.hazard_refs[i],
+            "work": np.where(inst.item_survey[i], "NTS", "TS/clearance"),
             "start": starts,
             "end": ends,
             "area_m2": np.round(t["worked_ha"].to_numpy() * HA, 1),
@@ -714,11 +804,13 @@ def hazard_dates(inst: Instance, sched: Schedule) -> pd.DataFrame:
         rows["end_month"] = np.nan
         rows["released_ha"] = 0.0
     else:
-        g = t.groupby("hazard")
+        h = inst.item_hazard[t["hazard"].to_numpy()]
+        g = t.assign(h=h).groupby("h")
         rows["start_month"] = g["month"].min().reindex(rows["hazard"]).to_numpy()
         released = g["released_ha"].sum().reindex(rows["hazard"]).fillna(0.0).to_numpy()
         rows["released_ha"] = released
-        done = released >= inst.area * (1 - 1e-6)
+        total = np.bincount(inst.item_hazard, weights=inst.releasable, minlength=inst.n_hazards)
+        done = released >= total * (1 - 1e-6)
         rows["end_month"] = np.where(
             done, g["month"].max().reindex(rows["hazard"]).to_numpy(), np.nan
         )

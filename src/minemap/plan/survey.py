@@ -3,9 +3,12 @@
 Candidates are the open suspected hazards (SHA) and the high-risk zones of the
 map that no hazard covers and no release has cleared (connected cells above a
 probability threshold). A team surveying an area of ``A`` m² with mean
-probability ``p`` spends ``A / rate`` team-days and expects to confirm
-``p * A`` m² of mined land and to cancel ``share * (1 - p) * A`` m² (the
-catalogue's ``release_share``); the value per team-day is either or both.
+probability ``p`` spends ``A / (rate * settled)`` team-days (``settled``: the
+catalogue's ``release_share``, the share of the area covered that its survey
+settles) and expects to confirm ``p * A`` m² of mined land and to cancel
+``cancel * (1 - p) * A`` m², ``cancel`` being the share of clean land NTS has
+cancelled in the store's history (:mod:`minemap.plan.release`); the value per
+team-day is either or both.
 
 Results since the map was built move the probabilities *around* them, not
 only on the cells surveyed (:func:`update_probability`): in log-odds, a
@@ -150,6 +153,9 @@ def survey_targets(
         with open_store(db_url) as store:
             finds = store.read("finds") if finds is None else finds
             releases = store.read("releases") if releases is None else releases
+    from minemap.plan.release import DEFAULT_CANCEL_SHARE, release_history
+
+    cancel = release_history(ctx.releases).cancel_share() or DEFAULT_CANCEL_SHARE
     new_finds = _since(finds, "found_on", since)
     new_releases = _since(releases, "released_on", since)
     all_released = (
@@ -223,10 +229,10 @@ def survey_targets(
         return pd.DataFrame(columns=["rank", "candidate", "source", "value_per_team_day"])
     table = pd.concat(cands, ignore_index=True)
     table = table[table["factor"] > 0].copy()
-    rate = t.base_rate() * table["factor"]
+    rate = t.base_rate() * table["factor"] * t.survey_rate_factor()
     table["team_days"] = table["area_m2"] / rate
     table["expected_confirmed_m2"] = table["p_after"] * table["area_m2"]
-    table["expected_cancelled_m2"] = t.release_share * (1 - table["p_after"]) * table["area_m2"]
+    table["expected_cancelled_m2"] = cancel * (1 - table["p_after"]) * table["area_m2"]
     value = {
         "confirm": table["expected_confirmed_m2"],
         "cancel": table["expected_cancelled_m2"],

@@ -3,8 +3,9 @@
 Each option is a list of fleet changes (``TYPE=N@YYYY-MM``; N negative removes
 assets). The option's forecast uses the same random numbers as the baseline
 (same seed, draw by draw) and, in each draw, the better of two plans: the
-baseline's division of work (so more assets can only help) and a plan remade
-for the new fleet. So adding assets never makes a draw, or P50, later.
+baseline's division of work among types (so more assets can only help) and a
+division remade for the new fleet. So adding assets never makes a draw, or
+P50, later.
 
 A budget becomes one option per asset type: as many assets of that type as
 the budget buys and runs until the baseline's P50 completion.
@@ -19,14 +20,7 @@ from typing import Any
 import numpy as np
 
 from minemap.errors import ConfigError
-from minemap.plan.forecast import (
-    DEFAULT_HORIZON,
-    Forecast,
-    History,
-    base_allocation,
-    extend,
-    run_forecast,
-)
+from minemap.plan.forecast import DEFAULT_HORIZON, Forecast, History, run_forecast
 from minemap.plan.inputs import PlanContext
 from minemap.plan.model import FleetChange, Instance, apply_changes, build_instance
 
@@ -84,9 +78,17 @@ def budget_options(context: PlanContext, budget: float, months_running: float) -
     return options
 
 
-def _instance(context: PlanContext, assets: Any, months: int, benefit: np.ndarray) -> Instance:
+def _instance(
+    context: PlanContext, assets: Any, months: int, benefit: np.ndarray, history: History
+) -> Instance:
     return build_instance(
-        context.hazards, assets, context.catalogue, context.start, months, benefit=benefit
+        context.hazards,
+        assets,
+        context.catalogue,
+        context.start,
+        months,
+        benefit=benefit,
+        history=history.release_history(),
     )
 
 
@@ -104,11 +106,10 @@ def run_whatif(
 ) -> dict[str, Any]:
     """Baseline and every option side by side (the ``whatif.json`` content)."""
     cat = context.catalogue
-    base_inst = _instance(context, context.assets, horizon, benefit)
+    base_inst = _instance(context, context.assets, horizon, benefit, history)
     cv = np.array([cat[k].productivity_cv for k in base_inst.types])
     stop = np.array([cat[k].stoppage_share for k in base_inst.types])
-    base_alloc = base_allocation(extend(base_inst, horizon))
-    common = {
+    common: dict[str, Any] = {
         "history": history,
         "priorities": priorities,
         "draws": draws,
@@ -117,7 +118,7 @@ def run_whatif(
         "cv_of": cv,
         "stoppage_of": stop,
     }
-    baseline = run_forecast(base_inst, context.hazards, allocation=base_alloc, **common)
+    baseline = run_forecast(base_inst, context.hazards, **common)
     base_p50 = _months(baseline, 0.5)
     if budget is not None:
         running = base_p50 + 1 if math.isfinite(base_p50) else horizon
@@ -128,9 +129,8 @@ def run_whatif(
     rows = []
     for option in options:
         assets = apply_changes(context.assets, option.changes, cat, context.start)
-        inst = _instance(context, assets, horizon, benefit)
-        alt = base_allocation(extend(inst, horizon))
-        f = run_forecast(inst, context.hazards, allocation=base_alloc, alternatives=[alt], **common)
+        inst = _instance(context, assets, horizon, benefit, history)
+        f = run_forecast(inst, context.hazards, baseline=baseline, **common)
         p50 = _months(f, 0.5)
         saved = base_p50 - p50 if math.isfinite(base_p50) and math.isfinite(p50) else None
         averted = float(baseline.casualties.sum(axis=1).mean() - f.casualties.sum(axis=1).mean())
