@@ -188,12 +188,6 @@ def test_not_a_scenario_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    raises=InputFileError,
-    strict=False,
-    reason="the generator (seed 7) writes a clearance activity and a release with an empty "
-    "polygon, which validation refuses; the import then refuses the scenario whole",
-)
 def test_generated_scenario_imports_whole(tmp_path: Path, scenario_dir: Path) -> None:
     """The shared generated scenario: every observed layer, every feature, linked."""
     store = open_store(str(tmp_path / "scenario.gpkg"))
