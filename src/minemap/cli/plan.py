@@ -267,7 +267,7 @@ def schedule_cmd(
 @click.option(
     "--horizon-months",
     type=click.IntRange(min=12, max=1200),
-    default=360,
+    default=600,
     show_default=True,
     help="How far to look for completion.",
 )
@@ -356,7 +356,7 @@ def forecast_cmd(
 @click.option("--draws", type=click.IntRange(min=1), default=500, show_default=True)
 @seed_option
 @click.option(
-    "--horizon-months", type=click.IntRange(min=12, max=1200), default=360, show_default=True
+    "--horizon-months", type=click.IntRange(min=12, max=1200), default=600, show_default=True
 )
 @weights_option
 @start_option

@@ -52,7 +52,7 @@ from minemap.plan.release import (
     release_history,
 )
 
-DEFAULT_HORIZON = 360  # months searched for completion (30 years)
+DEFAULT_HORIZON = 600  # months searched for completion (50 years)
 NEVER = np.iinfo(np.int64).max // 4  # a month index that stands for "not within the horizon"
 
 
@@ -66,6 +66,7 @@ class History:
     casualties: float = 0.0
     years: float = 0.0
     shares: ReleaseHistory | None = None  # released land by method and hazard type
+    last_year_m2: float | None = None  # released in the 12 months before the plan starts
 
     @property
     def needed_clearance_share(self) -> float | None:
@@ -103,6 +104,13 @@ def history_from(
         h.released_m2 = shares.total()
         h.cleared_m2 = shares.area.get(("all", "cleared"), 0.0)
         h.releases = shares.releases
+        if "released_on" in releases:
+            day = pd.to_datetime(releases["released_on"], errors="coerce")
+            since = pd.Timestamp(start) - pd.DateOffset(years=1)
+            recent = ((day >= since) & (day < pd.Timestamp(start))).to_numpy()
+            if recent.any() and "area_m2" in releases:
+                area = pd.to_numeric(releases["area_m2"], errors="coerce").to_numpy(dtype="float64")
+                h.last_year_m2 = float(np.nansum(area[recent]))
     if accidents is not None and len(accidents):
         dates = pd.to_datetime(accidents["occurred_on"], errors="coerce").dropna()
         if len(dates):
@@ -554,6 +562,13 @@ def run_forecast(
             "releases_in_history": history.releases,
             "casualties_in_history": history.casualties,
             "history_years": round(history.years, 2),
+            # a check on realism: the fleet's recent pace beside the forecast's first year
+            "released_last_12_months_m2": None
+            if history.last_year_m2 is None
+            else round(history.last_year_m2, 1),
+            "forecast_first_12_months_m2_p50": round(
+                float(np.median(curve[:, min(11, L - 1)])) * HA, 1
+            ),
             "horizon_months": horizon,
             "hazard_classes": C,
         },
@@ -576,9 +591,10 @@ def _play(
     """Completion month, NTS and final month per hazard, and each type's finish, of a plan."""
     t_s, work_s = _times(plan.survey, survey_w, hz.klass, hz.order, cumcap)
     t_c, work_c = _times(plan.clearance, clear_w, hz.klass, hz.order, cumcap)
-    t_c = np.where(hz.survey_needed, np.maximum(t_c, t_s), t_c)
-    ends = np.maximum(t_c, t_s)
     unworkable = (t_c < 0) & (rest > 1e-9)  # no type can do its TS and clearance
+    t_c = np.where(hz.survey_needed, np.maximum(t_c, t_s), t_c)
+    t_c = np.where(unworkable, NEVER, t_c)
+    ends = np.maximum(t_c, t_s)
     end = NEVER if unworkable.any() else int(ends.max(initial=-1))
     work = work_s + work_c
     finish = np.where(work > 1e-12, 0, -1).astype(np.int64)

@@ -2,7 +2,8 @@
 
 It is not the scenario generator (:mod:`minemap.scenario` builds a whole world
 with a hidden truth): it makes only what the planner reads, shaped like the
-store's records (hazards, assets, settlements, accidents, victims, releases)
+store's records (hazards, assets, settlements, accidents, victims, activities
+and their releases)
 and a hazard-map folder (``risk.tif``, ``dem.tif``), at any size, in seconds.
 """
 
@@ -17,7 +18,13 @@ import pandas as pd
 from shapely.geometry import Point, Polygon
 
 from minemap.plan.catalogue import Catalogue, load_catalogue
-from minemap.plan.inputs import PlanContext, prepare_assets, prepare_hazards
+from minemap.plan.inputs import (
+    PlanContext,
+    add_land_release,
+    prepare_assets,
+    prepare_hazards,
+    with_hazard_type,
+)
 
 CRS = "EPSG:32638"
 ORIGIN = (600_000.0, 4_400_000.0)  # Karabakh lowlands and foothills, UTM 38N
@@ -194,10 +201,24 @@ def synthetic_records(
         }
     )
     n_rel = max(10, n_hazards // 5)
+    method = _pick(rng, {"cancelled": 0.6, "reduced": 0.25, "cleared": 0.15}, n_rel)
+    # each release comes from an activity on a hazard: NTS cancels, TS reduces, clearance clears
+    activities = pd.DataFrame(
+        {
+            "id": np.arange(1, n_rel + 1),
+            "ref": [f"AC-{i:06d}" for i in range(1, n_rel + 1)],
+            "type": pd.Series(method).map(
+                {"cancelled": "NTS", "reduced": "TS", "cleared": "clearance"}
+            ),
+            "hazard_id": rng.integers(1, n_hazards + 1, n_rel),
+            "status": _pick(rng, {"completed": 0.9, "ongoing": 0.1}, n_rel),
+        }
+    )
     releases = pd.DataFrame(
         {
             "id": np.arange(1, n_rel + 1),
-            "method": _pick(rng, {"cancelled": 0.6, "reduced": 0.25, "cleared": 0.15}, n_rel),
+            "activity_id": activities["id"].to_numpy(),
+            "method": method,
             "released_on": [
                 dt.date(2022, 1, 1) + dt.timedelta(days=int(d))
                 for d in rng.integers(0, 4 * 365, n_rel)
@@ -212,6 +233,7 @@ def synthetic_records(
         "accidents": accidents,
         "victims": victims,
         "releases": releases,
+        "activities": activities,
     }
 
 
@@ -229,15 +251,19 @@ def synthetic_context(
     side = max(20_000.0, float(np.sqrt(n_hazards) * 600))
     risk, dem = write_rasters(folder, side * 4 / 3, side, seed)
     rec = synthetic_records(n_hazards, n_assets, seed=seed, width_m=side * 4 / 3, height_m=side)
+    hazards = prepare_hazards(rec["hazards"], catalogue, risk_path=risk, dem_path=dem)
+    releases = with_hazard_type(rec["releases"], rec["activities"], rec["hazards"])
+    add_land_release(hazards, rec["activities"], releases)
     return PlanContext(
-        hazards=prepare_hazards(rec["hazards"], catalogue, risk_path=risk, dem_path=dem),
+        hazards=hazards,
         assets=prepare_assets(rec["assets"], catalogue),
         catalogue=catalogue,
         start=start,
         settlements=rec["settlements"],
         accidents=rec["accidents"],
         victims=rec["victims"],
-        releases=rec["releases"],
+        releases=releases,
+        activities=rec["activities"],
         risk_path=risk,
         crs=CRS,
     )
