@@ -1,8 +1,9 @@
 """Progress display for long work: a bar on a terminal, silence in a pipe.
 
-Library code reports progress through :func:`progress` so that the command
-line shows a bar when stderr is a terminal and nothing when it is piped or
-under test. ``MINEMAP_PROGRESS=0`` turns it off, ``=1`` forces it on.
+Library code reports progress through :func:`track` and :func:`steps` so
+that the command line shows a bar on stderr when stderr is a terminal and
+nothing when it is piped or under test; stdout stays for the command's output.
+``MINEMAP_PROGRESS=0`` turns it off, ``=1`` forces it on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 
@@ -23,6 +27,14 @@ def enabled() -> bool:
     return sys.stderr.isatty()
 
 
+def _console() -> Console:
+    """The bar's console: stderr (the switch above looks at stderr, and stdout is output)."""
+    from rich.console import Console
+
+    forced = os.environ.get("MINEMAP_PROGRESS") not in (None, "0", "", "false", "no")
+    return Console(stderr=True, force_terminal=True if forced else None)
+
+
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
     """Iterate over ``items``, showing a bar on a terminal."""
     if not enabled():
@@ -32,7 +44,9 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
 
     if total is None and isinstance(items, Sequence):
         total = len(items)
-    yield from rich_track(items, description=description, total=total, transient=True)
+    yield from rich_track(
+        items, description=description, total=total, transient=True, console=_console()
+    )
 
 
 class Steps:
@@ -60,6 +74,7 @@ def steps(total: int, description: str) -> Iterator[Steps]:
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
+        console=_console(),
         transient=True,
     ) as bar:
         task = bar.add_task(description, total=total)
