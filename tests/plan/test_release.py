@@ -200,3 +200,32 @@ def test_ts_and_clearance_follow_nts_on_every_hazard() -> None:
         gated = np.flatnonzero(inst.gate >= 0)
         assert np.all(share[gated] <= share[inst.gate[gated]] + 1e-9)
         assert sched.objective <= sched.bound + 1e-9 or math.isnan(sched.bound)
+
+
+def test_recorded_pace_beside_the_catalogue() -> None:
+    from minemap.plan.forecast import recorded_pace
+
+    cat = load_catalogue()
+    assets = _fleet(dog=2, manual=1)
+    assets["team_id"] = [1, 2, 3]
+    # two dog teams each reduce 9 ha by TS in the last year; half of a long NTS-free
+    # manual clearance falls in the window
+    activities = gpd.GeoDataFrame(
+        {
+            "type": ["TS", "TS", "clearance"],
+            "team_id": [1, 2, 3],
+            "status": "completed",
+            "start_date": ["2025-03-01", "2025-06-01", "2024-07-01"],
+            "end_date": ["2025-03-31", "2025-06-30", "2025-06-30"],
+        },
+        geometry=[box(0, 0, 300, 300), box(0, 0, 300, 300), box(0, 0, 100, 100)],
+        crs=CRS,
+    )
+    rows = {(r["type"], r["work"]): r for r in recorded_pace(activities, assets, cat, START)}
+    dog_days = 2 * sum(cat["dog"].days_in_month(m) for m in range(1, 13))
+    assert rows[("dog", "TS")]["recorded_m2_per_team_day"] == pytest.approx(
+        180_000 / dog_days, rel=1e-3
+    )
+    assert rows[("dog", "TS")]["catalogue_m2_per_team_day"] == pytest.approx(850 * 5)
+    manual = rows[("manual", "clearance")]
+    assert 4_000 < manual["recorded_m2"] < 6_000  # about half of the 10,000 m²

@@ -54,7 +54,15 @@ def _priorities(ctx: Any, weights: Path | None) -> Any:
 def _history(ctx: Any) -> Any:
     from minemap.plan.forecast import history_from
 
-    return history_from(ctx.releases, ctx.accidents, ctx.victims, ctx.start)
+    return history_from(
+        ctx.releases,
+        ctx.accidents,
+        ctx.victims,
+        ctx.start,
+        activities=ctx.activities,
+        assets=ctx.assets,
+        catalogue=ctx.catalogue,
+    )
 
 
 def _seed(seed: int | None) -> int:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from minemap.errors import ConfigError
+from minemap.plan.catalogue import Catalogue
 from minemap.plan.model import HA, Instance, clearance_work, discount_factors, hazard_land
 from minemap.plan.release import (
     DEFAULT_CANCEL_SHARE,
@@ -67,6 +68,7 @@ class History:
     years: float = 0.0
     shares: ReleaseHistory | None = None  # released land by method and hazard type
     last_year_m2: float | None = None  # released in the 12 months before the plan starts
+    pace: list[dict[str, Any]] = field(default_factory=list)  # see recorded_pace
 
     @property
     def needed_clearance_share(self) -> float | None:
@@ -95,9 +97,16 @@ def history_from(
     accidents: pd.DataFrame | None,
     victims: pd.DataFrame | None,
     start: dt.date,
+    *,
+    activities: pd.DataFrame | None = None,
+    assets: pd.DataFrame | None = None,
+    catalogue: Catalogue | None = None,
 ) -> History:
-    """Released land by method (and hazard type, when the releases carry it) and casualties."""
+    """Released land by method (and hazard type, when the releases carry it) and casualties;
+    with ``activities``, ``assets`` and ``catalogue``, the fleet's recorded pace too."""
     h = History()
+    if activities is not None and assets is not None and catalogue is not None:
+        h.pace = recorded_pace(activities, assets, catalogue, start)
     if releases is not None and len(releases):
         shares = release_history(releases)
         h.shares = shares
@@ -121,6 +130,92 @@ def history_from(
         else:
             h.casualties = float(len(accidents))
     return h
+
+
+_WORK = {"NTS": "NTS", "TS": "TS", "clearance": "clearance", "EOD": "clearance"}
+
+
+def recorded_pace(
+    activities: pd.DataFrame,
+    assets: pd.DataFrame,
+    catalogue: Catalogue,
+    start: dt.date,
+    months: int = 12,
+) -> list[dict[str, Any]]:
+    """Area worked per team and working day in the ``months`` before ``start``, from the
+    store's activities, beside the catalogue's rate for the same work on reference ground.
+
+    An activity counts for the share of its days inside the window (an ongoing one
+    up to ``start``); its team's type is that of the team's assets. A ratio far from
+    1 says the catalogue (or the records) should be looked at: on real ground, with
+    slopes and vegetation, the catalogue's rate is lower still.
+    """
+    needed = {"team_id", "type", "start_date"}
+    if not len(activities) or not needed <= set(activities.columns) or "team_id" not in assets:
+        return []
+    from minemap.plan.inputs import add_months
+
+    begin_day = add_months(dt.date(start.year, start.month, 1), -months)
+    end, begin = np.datetime64(start, "D"), np.datetime64(begin_day, "D")
+    acts = activities[activities["type"].astype(str).isin(list(_WORK))]
+    if "status" in acts:
+        acts = acts[acts["status"].astype(str).isin(["completed", "ongoing"])]
+    a0 = pd.to_datetime(acts["start_date"], errors="coerce").to_numpy().astype("datetime64[D]")
+    a1 = (
+        pd.to_datetime(acts["end_date"], errors="coerce").to_numpy().astype("datetime64[D]")
+        if "end_date" in acts
+        else np.full(len(acts), np.datetime64("NaT"), dtype="datetime64[D]")
+    )
+    a1 = np.where(np.isnat(a1), end, a1)
+    # days of each activity inside the window, both ends counted (the plan's first day is not)
+    days = (np.minimum(a1, end - 1) - np.maximum(a0, begin)).astype("float64") + 1.0
+    span = (a1 - a0).astype("float64") + 1.0
+    share = np.nan_to_num(np.clip(days, 0.0, None) / np.maximum(span, 1.0))
+    area = np.asarray(acts.geometry.area, dtype="float64") if "geometry" in acts else None
+    if area is None:
+        return []
+    team_type = (
+        assets.dropna(subset=["team_id"])
+        .assign(team=lambda f: pd.to_numeric(f["team_id"], errors="coerce"))
+        .drop_duplicates("team")
+        .set_index("team")["type"]
+        .astype(str)
+    )
+    kind = team_type.reindex(pd.to_numeric(acts["team_id"], errors="coerce").to_numpy())
+    frame = pd.DataFrame(
+        {
+            "type": kind.to_numpy(),
+            "work": acts["type"].astype(str).map(_WORK).to_numpy(),
+            "m2": area * share,
+        }
+    ).dropna(subset=["type"])
+    month_numbers = [add_months(begin_day, m).month for m in range(months)]
+    rows = []
+    for (key, work), part in frame.groupby(["type", "work"]):
+        if key not in catalogue or part["m2"].sum() <= 0:
+            continue
+        t = catalogue[str(key)]
+        teams = int((team_type == str(key)).sum())
+        days = teams * sum(t.days_in_month(m) for m in month_numbers)
+        fleet = assets.loc[assets["type"].astype(str) == key, "rate_m2_day"]
+        rate = float(fleet.mean()) if "rate_m2_day" in assets and len(fleet) else t.base_rate()
+        if work == "TS" and t.ts_speedup > 0:
+            rate *= t.ts_speedup
+        elif work == "NTS":
+            rate *= t.survey_rate_factor()
+        recorded = float(part["m2"].sum()) / days if days > 0 else math.nan
+        rows.append(
+            {
+                "type": str(key),
+                "work": str(work),
+                "teams": teams,
+                "recorded_m2": round(float(part["m2"].sum()), 1),
+                "recorded_m2_per_team_day": round(recorded, 1),
+                "catalogue_m2_per_team_day": round(rate, 1),
+                "ratio": round(recorded / rate, 3) if rate > 0 else None,
+            }
+        )
+    return rows
 
 
 @dataclass
@@ -538,6 +633,16 @@ def run_forecast(
         curve[d] = np.cumsum(monthly[:L])
         casualties[d] = rate_draws[d] * _residual(t_c, exposure, mid)
     notes = list(land.notes)
+    for row in history.pace:
+        if row["ratio"] is not None and not 0.5 <= row["ratio"] <= 2.0:
+            notes.append(
+                f"the store's records show {row['type']} teams doing {row['work']} at "
+                f"{row['ratio']:.1f} times the catalogue's rate on reference ground "
+                f"({row['recorded_m2_per_team_day']:,.0f} against "
+                f"{row['catalogue_m2_per_team_day']:,.0f} m² per team-day, last 12 months): "
+                "check the records (above 1: activities overlapping in a team; below 1: idle "
+                "teams) or edit the catalogue (MINEMAP_CATALOGUE)"
+            )
     if history.years == 0:
         notes.append("no accidents in the store: casualties cannot be calibrated and are zero")
     undone = float(np.mean(~np.isfinite(completion)))
@@ -571,6 +676,7 @@ def run_forecast(
             ),
             "horizon_months": horizon,
             "hazard_classes": C,
+            "recorded_pace_last_12_months": history.pace,
         },
         by_method=by_method,
         type_finish=type_finish,
