@@ -101,6 +101,12 @@ def test_cli_evaluate(
     err = capsys.readouterr().err
     assert err.startswith("Error:")
     assert "none.gpkg" in err
+    # the observed layers given as truth: one line naming the file and the missing layer
+    observed = world / "observed.gpkg"
+    assert main([*args, "--truth", str(observed), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: {observed}: cannot read layer 'mines'")
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_build_and_evaluate_the_shared_scenario(scenario_dir: Path, tmp_path: Path) -> None:

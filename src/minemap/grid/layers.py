@@ -24,6 +24,7 @@ import pyogrio
 
 from minemap.errors import InputFileError, NotFoundError
 from minemap.grid.region import metric_crs
+from minemap.io.readers import read_layer
 from minemap.records.schema import KINDS
 
 log = logging.getLogger(__name__)
@@ -106,10 +107,7 @@ def _read_layer(path: Path, layer: str, crs: str | None) -> pd.DataFrame:
     if wanted is not None:
         present = set(pyogrio.read_info(path, layer=layer)["fields"])
         columns = [c for c in ("ref", *wanted) if c in present]
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layer, columns=columns, use_arrow=True)
-    except pyogrio.errors.DataSourceError as exc:
-        raise InputFileError(path, f"cannot read layer '{layer}': {exc}") from None
+    frame = read_layer(path, layer, columns=columns, use_arrow=True)
     if (
         isinstance(frame, gpd.GeoDataFrame)
         and crs is not None

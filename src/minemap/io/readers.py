@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,15 +237,42 @@ def _drop_kml_bookkeeping(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=[c for c in drop if c in frame.columns])
 
 
-def _read_layer(path: Path, source: str, layer: str) -> pd.DataFrame:
+def read_layer(
+    path: str | Path,
+    layer: str | None,
+    *,
+    columns: Sequence[str] | None = None,
+    use_arrow: bool = False,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Layer ``layer`` (None: the first) of the vector file at ``path``, as GDAL reads it.
+
+    A GeoDataFrame, or a plain DataFrame for an attribute-only layer (victims).
+    ``columns`` limits the attributes read; ``source`` is the GDAL path when it
+    differs from ``path`` (a shapefile inside a zip). Whatever GDAL cannot read
+    (a missing layer, a damaged file) raises :class:`InputFileError` naming the
+    file and the layer: every minemap module reads vector layers through here.
+    """
     import pyogrio
+    import pyogrio.errors
 
     try:
-        frame = pyogrio.read_dataframe(source, layer=layer)
-    except Exception as exc:  # DataSourceError, DataLayerError, FieldTypeError...
-        msg = f"cannot read layer {layer!r} ({_first_line(exc)}); is the file truncated?"
-        raise InputFileError(path, msg) from None
-    return frame  # a plain DataFrame for an attribute-only layer (e.g. victims)
+        return pyogrio.read_dataframe(
+            source or str(path),
+            layer=layer,
+            columns=None if columns is None else list(columns),
+            use_arrow=use_arrow,
+        )
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        what = f"layer {layer!r}" if layer is not None else "a vector layer"
+        raise InputFileError(path, f"cannot read {what} ({_first_line(exc)})") from None
+
+
+def _read_layer(path: Path, source: str, layer: str) -> pd.DataFrame:
+    try:
+        return read_layer(path, layer, source=source)
+    except InputFileError as exc:
+        raise InputFileError(path, f"{exc.reason}; is the file truncated?") from None
 
 
 # --- CSV --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import base64
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import matplotlib
@@ -23,7 +24,6 @@ matplotlib.use("Agg")  # files only: never ask for a display
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import pyogrio
 import rasterio
 from matplotlib.axes import Axes
 from matplotlib.colors import LightSource, LinearSegmentedColormap
@@ -34,6 +34,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from rasterio.enums import Resampling
 
 from minemap.errors import InputFileError, NotFoundError
+from minemap.io.readers import read_layer
 
 #: lowland green to foothill tan, mountain brown and high grey
 TERRAIN = LinearSegmentedColormap.from_list(
@@ -85,10 +86,7 @@ def _read_dem(
 
 
 def _layer(path: Path, name: str) -> gpd.GeoDataFrame:
-    try:
-        return pyogrio.read_dataframe(path, layer=name)
-    except Exception as exc:  # pyogrio's own error types; the message says which
-        raise InputFileError(path, f"cannot read layer {name!r}: {exc}") from None
+    return cast(gpd.GeoDataFrame, read_layer(path, name))
 
 
 def _nice_length(span_m: float) -> float:

@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
-import pyogrio
 from scipy import ndimage
 
 from minemap.errors import InputFileError, NotFoundError
 from minemap.grid import rasterize as rz
 from minemap.grid.grid import Grid
+from minemap.io.readers import read_layer
 from minemap.risk import mapfolder as mf
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,9 @@ def mined_cells(truth: Path, grid: Grid, *, include_found: bool = False) -> tupl
     """Per cell the number of truth mines (not yet found, unless ``include_found``)."""
     if not Path(truth).is_file():
         raise InputFileError(truth, "no such truth file")
-    try:
-        mines = pyogrio.read_dataframe(truth, layer="mines")
-    except pyogrio.errors.DataSourceError as exc:
-        raise InputFileError(truth, f"cannot read layer 'mines': {exc}") from None
+    mines = read_layer(truth, "mines")
+    if not isinstance(mines, gpd.GeoDataFrame):
+        raise InputFileError(truth, "the 'mines' layer has no geometry")
     if mines.crs is not None and mines.crs.to_string() != grid.crs:
         mines = mines.to_crs(grid.crs)
     if not include_found and "found" in mines.columns:

@@ -190,13 +190,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _read_vector(path: Path, layer: str | None) -> pd.DataFrame:
-    import pyogrio
-    import pyogrio.errors
+    from minemap.io.readers import read_layer
 
-    try:
-        frame = pyogrio.read_dataframe(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputFileError(path, f"not a readable vector layer ({_one_line(exc)})") from None
+    frame = read_layer(path, layer)
     if "geometry" in frame.columns:
         geometry = frame.geometry
         frame = pd.DataFrame(frame.drop(columns="geometry"))

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
-import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from minemap.errors import InputFileError, NotFoundError
+from minemap.io.readers import read_layer
 from minemap.scenario.writer import METADATA, OBSERVED, TRUTH
 
 
@@ -89,13 +89,6 @@ def _pairs(d: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in d.items())
 
 
-def _read(path: Path, layer: str) -> pd.DataFrame:
-    try:
-        return pyogrio.read_dataframe(path, layer=layer)
-    except Exception as exc:  # pyogrio raises its own DataSourceError / DataLayerError
-        raise InputFileError(path, f"cannot read layer {layer!r}: {exc}") from None
-
-
 def _union(geoms: Any) -> BaseGeometry:
     arr = [g for g in geoms if g is not None and not g.is_empty]
     # snap to a centimetre grid: released pieces and hazards share edges that GEOS would
@@ -114,13 +107,13 @@ def describe(folder: str | Path) -> Description:
         meta = json.loads((root / METADATA).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise InputFileError(root / METADATA, f"not valid JSON ({exc})") from None
-    mines = _read(root / TRUTH, "mines")
-    fields = _read(root / TRUTH, "minefields")
-    hazards = _read(root / OBSERVED, "hazards")
-    releases = _read(root / OBSERVED, "releases")
-    accidents = _read(root / OBSERVED, "accidents")
-    victims = _read(root / OBSERVED, "victims")
-    finds = _read(root / OBSERVED, "finds")
+    mines = read_layer(root / TRUTH, "mines")
+    fields = read_layer(root / TRUTH, "minefields")
+    hazards = read_layer(root / OBSERVED, "hazards")
+    releases = read_layer(root / OBSERVED, "releases")
+    accidents = read_layer(root / OBSERVED, "accidents")
+    victims = read_layer(root / OBSERVED, "victims")
+    finds = read_layer(root / OBSERVED, "finds")
 
     mined = _union(fields.geometry)
     suspected = _union(list(hazards.geometry) + list(releases.geometry))
