@@ -50,24 +50,27 @@ def test_distance_to_others_leaves_the_cell_out() -> None:
     assert k.capped_distance_to_others(single, 10.0, 100.0).tolist() == [[100.0, 10.0, 20.0]]
 
 
-def test_side_distance_picks_the_cells_side() -> None:
+def test_by_side_picks_the_cells_side() -> None:
     west = np.zeros((1, 5), dtype=bool)
     east = np.zeros((1, 5), dtype=bool)
     west[0, 0] = True
     east[0, 4] = True
     side = np.array([[0, 0, 2, 1, 1]], dtype=np.uint8)
-    own = k.side_distance(west, east, frozen(side), 1.0, 10.0, own=True)
-    other = k.side_distance(west, east, side, 1.0, 10.0, own=False)
+    dw = frozen(k.capped_distance(west, 1.0, 10.0))
+    de = frozen(k.capped_distance(east, 1.0, 10.0))
+    nearer = frozen(np.minimum(dw, de))
+    own = k.by_side(dw, de, frozen(side), nearer)
+    other = k.by_side(de, dw, side, nearer)
     assert own.tolist() == [[0, 1, 2, 1, 0]]
     assert other.tolist() == [[4, 3, 2, 3, 4]]
 
 
-def test_facing_alignment_front_and_back() -> None:
+def test_alignment_front_and_back() -> None:
     src = np.zeros((5, 5), dtype=bool)
     src[2, 2] = True
     facing = np.full((5, 5), np.nan, dtype=np.float32)
     facing[2, 2] = 90.0  # faces east
-    out = k.facing_alignment(frozen(src), frozen(facing), 10.0, 15.0)
+    out = k.alignment(*k.nearest_source(frozen(src), 10.0), frozen(facing), 15.0)
     assert out[2, 3] == pytest.approx(1.0)  # straight in front
     assert out[2, 1] == pytest.approx(-1.0)  # behind
     assert out[1, 2] == pytest.approx(0.0, abs=1e-6)  # to the north: side-on

@@ -97,14 +97,13 @@ def _positions(a: Arrays, cell: float) -> list[np.ndarray]:
     side, facing_deg = a["side"], a["facing_deg"]
     dw, wr, wc = k.nearest_source(a["positions_west"], cell)
     de, er, ec = k.nearest_source(a["positions_east"], cell)
-    on_west, on_east = side == 0, side == 1
     nearer = np.minimum(dw, de)
-    own = np.where(on_east, de, np.where(on_west, dw, nearer))
-    other = np.where(on_east, dw, np.where(on_west, de, nearer))
+    own = k.by_side(dw, de, side, nearer)
+    other = k.by_side(de, dw, side, nearer)
     face_w = k.alignment(dw, wr, wc, facing_deg, cap)
     face_e = k.alignment(de, er, ec, facing_deg, cap)
     facing = np.where(dw <= de, face_w, face_e)
-    own_facing = np.where(on_east, face_e, np.where(on_west, face_w, facing))
+    own_facing = k.by_side(face_w, face_e, side, facing)
     return [
         np.minimum(own, cap).astype(np.float32),
         np.minimum(other, cap).astype(np.float32),

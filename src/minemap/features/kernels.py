@@ -24,10 +24,6 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 
-def _halo_cells(reach_m: float, cell: float) -> int:
-    return math.ceil(reach_m / cell - 1e-9)
-
-
 def capped_distance(sources: np.ndarray, cell: float, cap: float) -> np.ndarray:
     """Distance in metres from each cell centre to the nearest source cell, at most ``cap``.
 
@@ -67,22 +63,15 @@ def capped_distance_to_others(counts: np.ndarray, cell: float, cap: float) -> np
     return dist
 
 
-def side_distance(
-    west: np.ndarray, east: np.ndarray, side: np.ndarray, cell: float, cap: float, *, own: bool
+def by_side(
+    west: np.ndarray, east: np.ndarray, side: np.ndarray, unknown: np.ndarray
 ) -> np.ndarray:
-    """Distance to the sources on the cell's own side of the line (``own``) or the other side.
+    """Per cell the value for the cell's own side of the line.
 
-    ``side`` is 0 west, 1 east, anything else unknown (then the nearer of both).
+    ``west`` where ``side`` is 0, ``east`` where it is 1, ``unknown``
+    elsewhere; swap ``west`` and ``east`` for the value of the other side.
     """
-    dw = capped_distance(west, cell, cap)
-    de = capped_distance(east, cell, cap)
-    on_east = side == 1
-    on_west = side == 0
-    if own:
-        out = np.where(on_east, de, np.where(on_west, dw, np.minimum(dw, de)))
-    else:
-        out = np.where(on_east, dw, np.where(on_west, de, np.minimum(dw, de)))
-    return out.astype(np.float32)
+    return np.where(side == 1, east, np.where(side == 0, west, unknown))
 
 
 def nearest_source(
@@ -106,8 +95,10 @@ def alignment(
 ) -> np.ndarray:
     """Cosine of the angle between the nearest source's facing and the bearing to the cell.
 
-    From :func:`nearest_source`'s output; 0 beyond ``cap``, on the source's own
-    cell, or where the source has no facing.
+    From :func:`nearest_source`'s output. 1 means the cell lies straight in
+    front of its nearest position, -1 straight behind it; 0 beyond ``cap``, on
+    the source's own cell, or where the source has no facing. Defensive belts
+    are laid in front of a position, so the sign carries the doctrine.
     """
     out = np.zeros(dist.shape, dtype=np.float32)
     if ir is None or ic is None:
@@ -121,19 +112,6 @@ def alignment(
     valid = (dist > 0) & (dist <= cap) & np.isfinite(facing)
     out[valid] = cos[valid].astype(np.float32)
     return out
-
-
-def facing_alignment(
-    sources: np.ndarray, facing_deg: np.ndarray, cell: float, cap: float
-) -> np.ndarray:
-    """Cosine of the angle between where the nearest position faces and where the cell lies.
-
-    1 means the cell lies straight in front of its nearest position (within
-    ``cap``), -1 straight behind it; 0 where no position is within ``cap`` or
-    on the position's own cell. Defensive belts are laid in front of a
-    position, so the sign carries the doctrine.
-    """
-    return alignment(*nearest_source(sources, cell), facing_deg, cap)
 
 
 def disk_offsets(radius_m: float, cell: float) -> list[tuple[int, int]]:
@@ -258,4 +236,4 @@ def roughness(dem: np.ndarray) -> np.ndarray:
 
 def halo_cells(reach_m: float, cell: float) -> int:
     """Halo in cells a tile needs for a kernel that looks ``reach_m`` metres away."""
-    return _halo_cells(reach_m, cell)
+    return math.ceil(reach_m / cell - 1e-9)
