@@ -59,6 +59,23 @@ class ScaleParams:
 
 @dataclass(frozen=True)
 class TerrainParams:
+    """The relief, and the slope distribution it is built to give.
+
+    The rectangle spans the Kura-Aras plains in the east (about 100 to 300
+    m), the line of contact on the foot of the hills (Aghdam, about 350 m),
+    the foothills (Askeran-Khankendi, 400 to 900 m) and the Karabakh range in
+    the west (1,500 to 2,500 m). That land is mostly gentle to moderate:
+    steep ground is a minority found on the walls of mountain valleys and on
+    ridges. The targets below (slopes of the 30 m DEM, default 2,400 km²
+    rectangle) are what the relief parameters were tuned to; they are
+    assumptions from the region's physiography (a 30 m DEM of the Kura-Aras
+    lowland is almost all below 3°; Lesser Caucasus valley walls run 25 to
+    40°) and the tests check them on generated terrain. Real topography has a
+    power spectrum falling as about k^-3 to k^-4 (``relief_spectrum``):
+    flatter spectra pile relief into the finest cells and make the whole
+    mountain zone a cliff.
+    """
+
     plains_elevation_m: float = param(130.0, "elevation of the eastern plains (Kura-Aras lowland)")
     line_elevation_m: float = param(330.0, "elevation at the line of contact (Aghdam ~ 350 m)")
     crest_elevation_m: float = param(
@@ -67,8 +84,37 @@ class TerrainParams:
     mountain_front_km: float = param(4.0, "distance west of the line where the mountains begin")
     mountain_width_km: float = param(32.0, "distance over which the mountains reach the crest")
     relief_plains_m: float = param(18.0, "relief amplitude of fractal noise on the plains")
-    relief_mountains_m: float = param(420.0, "relief amplitude of fractal noise in the mountains")
+    relief_mountains_m: float = param(
+        250.0, "relief amplitude (standard deviation) of fractal noise in the mountains"
+    )
+    relief_spectrum: float = param(
+        3.6, "exponent of the relief's 2-D power spectrum (k^-3.6; real terrain k^-3 to k^-4)"
+    )
+    ridge_share: float = param(0.3, "share of the mountain relief drawn as sharp ridges")
     erosion_depth_m: float = param(160.0, "valley incision along large catchments (mountains)")
+    valley_halfwidth_m: float = param(
+        300.0, "half-width over which an incised valley widens (its walls' steepness)"
+    )
+    detail_plains_m: float = param(1.0, "amplitude of relief finer than the drainage grid, plains")
+    detail_mountains_m: float = param(
+        6.0, "amplitude of relief finer than the drainage grid, mountains"
+    )
+    target_steep_share: tuple[float, float] = param(
+        (0.02, 0.10),
+        "target: share of the rectangle steeper than 30° at 30 m (valley walls, ridges)",
+    )
+    target_hilly_share: tuple[float, float] = param(
+        (0.18, 0.38), "target: share of the rectangle steeper than 15° at 30 m"
+    )
+    target_plains_median_deg: float = param(
+        3.0, "target: median slope east of the line (Kura-Aras plains) below this, at 30 m"
+    )
+    target_foothills_median_deg: tuple[float, float] = param(
+        (4.0, 14.0), "target: median slope 4 to 15 km west of the line (foothills), at 30 m"
+    )
+    target_mountains_median_deg: tuple[float, float] = param(
+        (12.0, 25.0), "target: median slope more than 15 km west of the line, at 30 m"
+    )
     river_min_catchment_km2: float = param(9.0, "catchment from which a stream is mapped")
     hydro_cell_m: float = param(150.0, "cell of the coarse grid for drainage, roads and places")
     treeline_m: float = param(2_000.0, "upper limit of forest; alpine pasture above")

@@ -2,7 +2,10 @@
 
 The relief is built on a coarse grid (``hydro_cell_m``, 150 m by default)
 from a west-to-east profile (crest, foothills, plains) plus fractal noise
-whose amplitude grows with the mountains. Drainage is routed with a
+whose amplitude grows with the mountains and whose spectrum falls as real
+topography's does (so slopes stay gentle on the plains and moderate in the
+foothills; see :class:`~minemap.scenario.presets.TerrainParams` for the
+slope distribution aimed at). Drainage is routed with a
 priority flood (which also fills pits, so every cell drains to the edge),
 valleys are incised along large catchments, and the network is routed once
 more to give the rivers. The raster DEM is the coarse relief resampled to the
@@ -276,18 +279,21 @@ def make_terrain(
     base = east + rise + mountains
     m = smoothstep((u - params.mountain_front_km + 4.0) / (0.6 * params.mountain_width_km))
     relief = params.relief_plains_m + (params.relief_mountains_m - params.relief_plains_m) * m
-    broad = fractal_noise(rng, coarse.shape, hcell, 14_000.0, 2.4)
-    ridged = 1.0 - np.abs(fractal_noise(rng, coarse.shape, hcell, 7_000.0, 2.1))
+    beta = params.relief_spectrum
+    broad = fractal_noise(rng, coarse.shape, hcell, 14_000.0, beta)
+    ridged = 1.0 - np.abs(fractal_noise(rng, coarse.shape, hcell, 7_000.0, beta))
     ridged = (ridged - ridged.mean()) / ridged.std()
-    dem = base + relief * (0.55 * broad + 0.45 * (m * ridged + (1 - m) * broad))
+    w = params.ridge_share
+    dem = base + relief * ((1.0 - w) * broad + w * (m * ridged + (1 - m) * broad))
     dem = np.maximum(dem, 40.0)
 
     cell_km2 = hcell * hcell / 1e6
+    valley_sigma = max(params.valley_halfwidth_m / hcell, 0.5)
     for _ in range(2):
         drainage = route(dem)
         area = drainage.accumulation * cell_km2
         cut = params.erosion_depth_m * (0.08 + 0.92 * m) * (area / (area + 40.0)) ** 0.7
-        dem = dem - ndimage.gaussian_filter(cut, 1.0)
+        dem = dem - ndimage.gaussian_filter(cut, valley_sigma)
     dem = np.maximum(dem, 20.0)
     drainage = route(dem)
     names = NameMaker(rng_hydro)
@@ -310,14 +316,16 @@ def make_terrain(
         )
     detail_cell = frame.cell * 2.0
     detail_grid = frame.grid(detail_cell)
-    detail = fractal_noise(rng, detail_grid.shape, detail_cell, 1_500.0, 2.0).astype(np.float32)
+    detail = fractal_noise(rng, detail_grid.shape, detail_cell, 1_500.0, beta).astype(np.float32)
     detail = ndimage.zoom(
         detail, (fine.rows / detail.shape[0], fine.cols / detail.shape[1]), order=1
     )
     m_fine = ndimage.zoom(
         m.astype(np.float32), (fine.rows / m.shape[0], fine.cols / m.shape[1]), order=1
     )
-    dem_fine += detail[: fine.rows, : fine.cols] * (3.0 + 22.0 * m_fine[: fine.rows, : fine.cols])
+    amp = params.detail_plains_m + (params.detail_mountains_m - params.detail_plains_m) * m_fine
+    dem_fine += detail[: fine.rows, : fine.cols] * amp[: fine.rows, : fine.cols]
+    del amp
     del detail, m_fine
 
     # channels: depth and width grow with order
