@@ -83,20 +83,6 @@ def risk_tile(path: Path, z: int, x: int, y: int) -> bytes | None:
     return data
 
 
-def risk_at(path: Path, lon: float, lat: float) -> float | None:
-    """Risk at a WGS84 point, or None outside the map or on nodata."""
-    from rio_tiler.errors import PointOutsideBounds
-
-    try:
-        point = _reader(path).point(lon, lat, indexes=1)
-    except PointOutsideBounds:
-        return None
-    value = point.data[0]
-    if np.ma.is_masked(value) or bool(np.ma.getmaskarray(point.array)[0]):
-        return None
-    return float(value)
-
-
 def hillshade(
     dem: np.ndarray, cell: float, azimuth: float = 315.0, altitude: float = 45.0
 ) -> np.ndarray:

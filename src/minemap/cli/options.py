@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 db_option = click.option(
     "--db",
@@ -54,9 +50,3 @@ cell_option = click.option(
 seed_option = click.option(
     "--seed", type=int, default=None, help="Random seed (default from settings)."
 )
-
-
-def date_option(name: str, help_text: str) -> Callable[[F], F]:
-    return click.option(
-        name, type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help=help_text
-    )

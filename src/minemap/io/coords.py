@@ -348,8 +348,3 @@ def swapped_rows(geoms: pd.Series, crs: str, area: BBox | None) -> list[int]:
         if not _inside(x, y, box).all() and _inside(y, x, box).all():
             rows.append(int(row))  # type: ignore[call-overload]
     return rows
-
-
-def swap_xy(geom: BaseGeometry) -> BaseGeometry:
-    """``geom`` with x and y exchanged."""
-    return shapely.transform(geom, lambda c: c[:, ::-1])

@@ -44,7 +44,7 @@ from typing import Any
 
 from minemap.errors import ConfigError
 from minemap.io.coords import GeometrySpec, column_key
-from minemap.records.schema import SYSTEM_FIELDS, Kind, get_kind
+from minemap.records.schema import Kind, get_kind
 
 #: Columns every kind accepts besides its fields: identity, workflow, owner, kept extras.
 EXTRA_TARGETS: tuple[str, ...] = ("ref", "workflow", "organisation_ref", "attributes")
@@ -237,6 +237,3 @@ def shipped_mappings() -> dict[str, Path]:
             if item.name.endswith(".toml"):
                 out[item.name.removesuffix(".toml")] = Path(str(item))
     return out
-
-
-SYSTEM_FILE_NAMES = tuple(f.file_name for f in SYSTEM_FIELDS)

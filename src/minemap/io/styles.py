@@ -36,12 +36,6 @@ class LayerStyle:
     categories: tuple[Category, ...]
     default: str = "#7f7f7f"
 
-    def colour_of(self, value: object) -> str:
-        for c in self.categories:
-            if c.value == value:
-                return c.colour
-        return self.default
-
 
 #: Styles by kind: colours chosen to read on satellite imagery and for colour-blind users.
 STYLES: dict[str, LayerStyle] = {

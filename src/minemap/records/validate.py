@@ -117,11 +117,6 @@ class ValidationResult:
     def ok(self) -> bool:
         return self.rejects.empty
 
-    def raise_for_rejects(self, total: int | None = None) -> None:
-        """Raise :class:`BatchValidationError` when any row was refused."""
-        if not self.rejects.empty:
-            raise BatchValidationError(self.kind, self.rejects, total=total)
-
 
 class BatchValidationError(ValidationError):
     """Rows of a batch were refused; ``rejects`` lists every one (row, field, reason)."""

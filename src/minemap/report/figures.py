@@ -447,33 +447,6 @@ def casualties_by_month(table: pd.DataFrame, *, title: str = "Victims per month"
     return fig
 
 
-def horizontal_bars(
-    labels: Sequence[str],
-    values: Sequence[float],
-    *,
-    title: str,
-    colour: str = "#525252",
-    unit: str = "",
-) -> Figure:
-    """One bar per label, largest at the top, each with its value written beside it."""
-    fig, ax = _figure(3.4, 0.45 + 0.22 * max(len(labels), 1))
-    ax.set_title(title, fontsize=9, loc="left")
-    if not len(labels) or not any(v > 0 for v in values):
-        _no_data(ax)
-        return fig
-    y = np.arange(len(labels))[::-1]
-    ax.barh(y, values, color=colour, height=0.7)
-    ax.set_yticks(y, list(labels))
-    ax.tick_params(axis="y", labelsize=7, length=0)
-    ax.set_xticks([])
-    ax.spines[["bottom", "left"]].set_visible(False)
-    top = max(values)
-    for yi, v in zip(y, values, strict=True):
-        ax.text(v + top * 0.02, yi, f"{v:,.0f}{unit}", va="center", fontsize=7)
-    ax.set_xlim(0, top * 1.25)
-    return fig
-
-
 def casualty_trend(table: pd.DataFrame, *, title: str = "Victims per year") -> Figure:
     """Killed and injured per year, stacked."""
     fig, ax = _figure(3.4, 2.2)

@@ -53,7 +53,7 @@ import math
 import warnings
 import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -952,8 +952,3 @@ def fit(
         evidence=evidence,
         metadata=info,
     )
-
-
-def with_candidates(options: ModelOptions, *candidates: Recipe) -> ModelOptions:
-    """``options`` with its candidate recipes replaced (e.g. one fixed recipe, no selection)."""
-    return replace(options, candidates=tuple(candidates))

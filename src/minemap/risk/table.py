@@ -396,11 +396,6 @@ _WKT_PATTERN = re.compile(
 )
 
 
-def is_coordinate_name(name: str) -> bool:
-    """True for column names that hold coordinates (x/y, lat/lon, LATITUD_Y, easting...)."""
-    return _fold(name) in _COORDINATE_NAMES
-
-
 def identifier_reason(name: str, values: pd.Series) -> str | None:
     """Why column ``name`` is identifier-like (not a feature by default), or None.
 

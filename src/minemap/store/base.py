@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,8 +226,3 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def restore(self, path: Path) -> None:
         """Replace the store's content with a backup; identical records come back."""
-
-    def iter_kinds(self) -> Iterator[str]:
-        from minemap.records.schema import INSERT_ORDER
-
-        yield from INSERT_ORDER
