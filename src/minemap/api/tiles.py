@@ -18,6 +18,8 @@ from rio_tiler.colormap import cmap
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 
+from minemap.files import replace_when_done
+
 # Risk classes of the legend: upper bound of calibrated probability, colour, label key.
 RISK_STOPS: tuple[tuple[float, str, str], ...] = (
     (0.05, "#fff7bc", "risk_very_low"),
@@ -128,11 +130,9 @@ def hillshade_file(dem_path: Path, cache_dir: Path) -> Path:
             blockxsize=256,
             blockysize=256,
         )
-        tmp = out.with_suffix(".part.tif")
-        with rasterio.open(tmp, "w", **profile) as dst:
+        with replace_when_done(out) as tmp, rasterio.open(tmp, "w", **profile) as dst:
             dst.write(shade, 1)
             dst.build_overviews([2, 4, 8, 16], rasterio.enums.Resampling.average)
-        tmp.replace(out)
     return out
 
 

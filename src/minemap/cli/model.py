@@ -22,6 +22,7 @@ import pandas as pd
 
 from minemap.cli.options import seed_option
 from minemap.errors import InputFileError
+from minemap.files import replace_when_done
 from minemap.risk.folds import square_blocks
 from minemap.risk.model import MissingFeatureWarning, ModelOptions, RiskModel, fit
 from minemap.risk.table import PreparedTable, find_column, prepare_table, read_table
@@ -136,12 +137,8 @@ def _warnings_as_lines() -> Iterator[None]:
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` through a temporary file (never half-written)."""
-    tmp = path.with_name(path.name + ".part")
-    try:
+    with replace_when_done(path) as tmp:
         frame.to_csv(tmp, index=False, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _with_probability(frame: pd.DataFrame, probability: np.ndarray) -> pd.DataFrame:

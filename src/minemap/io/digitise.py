@@ -41,6 +41,7 @@ import shapely
 from pyproj import CRS, Proj, Transformer
 
 from minemap.errors import InputFileError
+from minemap.files import replace_when_done
 from minemap.io.normalise import normalise
 from minemap.io.readers import RawTable, list_layers, read_table
 from minemap.records.schema import get_kind
@@ -423,12 +424,17 @@ def write_digitised(result: Digitised, out: str | Path, scores: pd.DataFrame | N
     shapes = result.shapes
     if scores is not None and len(shapes):
         shapes = shapes.merge(scores.drop(columns=[]), on="record_ref", how="left")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".partial-{out.name}")  # keeps the suffix GDAL checks
-    if tmp.exists():
-        tmp.unlink()
-    try:
-        if out.suffix.lower() in (".geojson", ".json"):
+    if out.suffix.lower() not in (".geojson", ".json", ".gpkg"):
+        raise InputFileError(out, "write digitised records to a .gpkg or .geojson file")
+    with replace_when_done(out) as tmp:
+        if out.suffix.lower() == ".gpkg":
+            pyogrio.write_dataframe(
+                shapes, tmp, layer="minefield_shapes", driver="GPKG", promote_to_multi=False
+            )
+            pyogrio.write_dataframe(
+                result.points, tmp, layer="turning_points", driver="GPKG", append=True
+            )
+        else:
             both = pd.concat(
                 [
                     shapes.to_crs("EPSG:4326").assign(feature="shape"),
@@ -439,17 +445,4 @@ def write_digitised(result: Digitised, out: str | Path, scores: pd.DataFrame | N
             pyogrio.write_dataframe(
                 gpd.GeoDataFrame(both, geometry="geometry", crs="EPSG:4326"), tmp, driver="GeoJSON"
             )
-        elif out.suffix.lower() == ".gpkg":
-            pyogrio.write_dataframe(
-                shapes, tmp, layer="minefield_shapes", driver="GPKG", promote_to_multi=False
-            )
-            pyogrio.write_dataframe(
-                result.points, tmp, layer="turning_points", driver="GPKG", append=True
-            )
-        else:
-            raise InputFileError(out, "write digitised records to a .gpkg or .geojson file")
-        tmp.replace(out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return out

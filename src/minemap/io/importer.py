@@ -23,8 +23,6 @@ from __future__ import annotations
 import csv
 import logging
 import math
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ from typing import Any, Literal, cast
 import pandas as pd
 
 from minemap.errors import ConfigError, InputFileError, ValidationError
+from minemap.files import replace_when_done
 from minemap.io.coords import crs_area
 from minemap.io.duplicates import (
     DEFAULT_MIN_OVERLAP,
@@ -202,12 +201,10 @@ def _staged_rejects(path: Path | None, batch: Batch, listed: dict[int, str]) -> 
         yield
         return
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     raw = _raw_for_rejects(batch)
     columns = ["row", "reason", *[str(c) for c in raw.columns if c not in ("row", "reason")]]
-    fd, tmp = tempfile.mkstemp(prefix=".rejects-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+    with replace_when_done(path) as tmp:
+        with tmp.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(columns)
             for row, reason in sorted(listed.items()):
@@ -215,10 +212,6 @@ def _staged_rejects(path: Path | None, batch: Batch, listed: dict[int, str]) -> 
                 cells = [_cell(v) for v in values.reindex(columns[2:])]
                 writer.writerow([row, reason, *cells])
         yield
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _cell(value: Any) -> Any:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from minemap import __version__
 from minemap.errors import MissingDependencyError
+from minemap.files import replace_when_done
 
 HA = 10_000.0
 
@@ -126,10 +127,8 @@ def render(template: str, **context: Any) -> str:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    with replace_when_done(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_pdf(html: str, path: Path) -> Path:
@@ -142,8 +141,6 @@ def write_pdf(html: str, path: Path) -> Path:
             "and Debian's libpango-1.0-0"
         )
         raise MissingDependencyError(msg) from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    weasyprint.HTML(string=html, base_url=str(path.parent)).write_pdf(tmp)
-    tmp.replace(path)
+    with replace_when_done(path) as tmp:
+        weasyprint.HTML(string=html, base_url=str(path.parent)).write_pdf(tmp)
     return path

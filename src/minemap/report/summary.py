@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from minemap.errors import ConfigError
+from minemap.files import replace_when_done
 from minemap.records.schema import (
     ASSET_TYPES,
     DEVICE_CATEGORIES,
@@ -1193,11 +1194,9 @@ class NationalSummary:
         }
 
     def write_json(self, path: Path) -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text + "\n", encoding="utf-8")
-        tmp.replace(path)
+        with replace_when_done(path) as tmp:
+            tmp.write_text(text + "\n", encoding="utf-8")
         return path
 
 

@@ -39,6 +39,7 @@ from rasterio.io import MemoryFile
 from rasterio.windows import Window
 
 from minemap.errors import InputFileError, NotFoundError
+from minemap.files import replace_when_done
 from minemap.grid.grid import Grid
 from minemap.risk.labels import RELEASE_CODES as _RELEASE_CODES
 from minemap.risk.labels import residual_factors
@@ -84,32 +85,27 @@ def write_cog(
         "transform": grid.transform,
         "nodata": nodata,
     }
-    tmp = path.with_name(path.name + ".part")
-    try:
-        with MemoryFile() as memory:
-            with memory.open(**profile) as mem:
-                mem.write(data)
-                if descriptions:
-                    for i, name in enumerate(descriptions, start=1):
-                        mem.set_band_description(i, name)
-                if tags:
-                    mem.update_tags(**tags)
-            with memory.open() as src:
-                rasterio.shutil.copy(
-                    src,
-                    tmp,
-                    driver="COG",
-                    COMPRESS="DEFLATE",
-                    LEVEL="1",
-                    PREDICTOR="YES" if data.dtype.kind == "f" else "NO",
-                    BLOCKSIZE="512",
-                    OVERVIEW_RESAMPLING=resampling,
-                    NUM_THREADS="ALL_CPUS",
-                    BIGTIFF="IF_SAFER",
-                )
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replace_when_done(path) as tmp, MemoryFile() as memory:
+        with memory.open(**profile) as mem:
+            mem.write(data)
+            if descriptions:
+                for i, name in enumerate(descriptions, start=1):
+                    mem.set_band_description(i, name)
+            if tags:
+                mem.update_tags(**tags)
+        with memory.open() as src:
+            rasterio.shutil.copy(
+                src,
+                tmp,
+                driver="COG",
+                COMPRESS="DEFLATE",
+                LEVEL="1",
+                PREDICTOR="YES" if data.dtype.kind == "f" else "NO",
+                BLOCKSIZE="512",
+                OVERVIEW_RESAMPLING=resampling,
+                NUM_THREADS="ALL_CPUS",
+                BIGTIFF="IF_SAFER",
+            )
     return path
 
 
@@ -120,7 +116,6 @@ def write_bands(path: Path, bands: dict[str, np.ndarray], grid: Grid) -> Path:
     window, never displayed, so no overviews; band descriptions name them.
     Written band by band and renamed into place.
     """
-    tmp = path.with_name(path.name + ".part")
     profile = {
         "driver": "GTiff",
         "width": grid.width,
@@ -137,14 +132,10 @@ def write_bands(path: Path, bands: dict[str, np.ndarray], grid: Grid) -> Path:
         "num_threads": "all_cpus",
         "bigtiff": "if_safer",
     }
-    try:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            for i, (name, values) in enumerate(bands.items(), start=1):
-                dst.write(values.astype(np.float32, copy=False), i)
-                dst.set_band_description(i, name)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replace_when_done(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        for i, (name, values) in enumerate(bands.items(), start=1):
+            dst.write(values.astype(np.float32, copy=False), i)
+            dst.set_band_description(i, name)
     return path
 
 

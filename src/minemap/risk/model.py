@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from minemap.errors import ConfigError, InputFileError
+from minemap.files import replace_when_done
 from minemap.risk.calibration import Calibrator, fit_calibrator
 from minemap.risk.evidence import DEFAULT_BANDWIDTHS, Evidence, build_evidence
 from minemap.risk.folds import group_splits, row_chunks, square_blocks
@@ -485,15 +486,13 @@ class RiskModel:
             "evidence": None if self.evidence is None else _evidence_to_dict(self.evidence),
             "metadata": self.metadata,
         }
-        tmp = path.with_name(path.name + ".part")
-        try:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr("model.json", json.dumps(document, indent=1, default=_jsonable))
-                for i, member in enumerate(self.members):
-                    archive.writestr(f"booster_{i}.txt", member.booster.model_to_string())
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with (
+            replace_when_done(path) as tmp,
+            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
+            archive.writestr("model.json", json.dumps(document, indent=1, default=_jsonable))
+            for i, member in enumerate(self.members):
+                archive.writestr(f"booster_{i}.txt", member.booster.model_to_string())
         return path
 
     @classmethod

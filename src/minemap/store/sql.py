@@ -37,6 +37,7 @@ from minemap.errors import (
     StoreError,
     ValidationError,
 )
+from minemap.files import replace_when_done
 from minemap.records import workflow
 from minemap.records.schema import (
     INSERT_ORDER,
@@ -1429,10 +1430,8 @@ class SqlStore(Store):
     def _raster_cache(self, digest: str, suffix: str, data: bytes) -> Path:
         path = self._raster_path(digest, suffix)
         if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+            with replace_when_done(path) as tmp:
+                tmp.write_bytes(data)
         return path
 
     # --- backup ----------------------------------------------------------------------------------
