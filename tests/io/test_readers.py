@@ -10,7 +10,7 @@ import pytest
 
 from minemap.errors import InputFileError
 from minemap.io.readers import read_table
-from minemap.io.text import decode_bytes
+from minemap.io.text import decode_bytes, sniff_delimiter
 from tests.io.conftest import write_csv
 
 
@@ -35,6 +35,21 @@ def test_utf16_without_mark_is_refused() -> None:
     data = "ref,name\nHA-1,x\n".encode("utf-16-le")
     with pytest.raises(InputFileError, match="cannot tell the text encoding"):
         decode_bytes(data, "x.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ref;area\nHA-1;12,5\nHA-2;3,25\n", ";"),  # Excel in a decimal-comma locale
+        ("ref\tname\nHA-1\tAğdam\n", "\t"),
+        ("ref|name\nHA-1|Ağdam\n", "|"),
+        ('"Homicidio, Masacre";Municipio\n1;SONSON\n2;NARI¥O\n', ";"),  # commas in a header
+        ('ref,wkt\nHA-1,"POINT (46.9 39.8)"\nHA-2,"POINT (47.1 39.7)"\n', ","),
+        ("ref\nHA-1\nHA-2\n", ","),  # one column
+    ],
+)
+def test_delimiter_is_sniffed(text: str, expected: str) -> None:
+    assert sniff_delimiter(text) == expected
 
 
 def test_csv_rows_numbered_from_one_and_kept_as_text(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from minemap.errors import InputFileError
-from minemap.io.text import read_text
+from minemap.io.text import read_text, sniff_delimiter
 
 #: File suffixes by format name.
 FORMATS: dict[str, tuple[str, ...]] = {
@@ -278,19 +278,12 @@ def _read_layer(path: Path, source: str, layer: str) -> pd.DataFrame:
 # --- CSV --------------------------------------------------------------------------------
 
 
-def _sniff_delimiter(sample: str) -> str:
-    first = sample.splitlines()[0] if sample else ""
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ","
-
-
 def _read_csv(path: Path, encoding: str | None) -> RawTable:
     decoded = read_text(path, encoding=encoding)
     text = decoded.text
     if not text.strip():
         raise InputFileError(path, "the file is empty")
-    delimiter = _sniff_delimiter(text[:4096])
+    delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         rows = list(reader)

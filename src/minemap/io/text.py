@@ -12,10 +12,14 @@ whose text reads most like a language.
 from __future__ import annotations
 
 import codecs
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 from minemap.errors import InputFileError
+
+#: Delimiters a delimited text file may use.
+DELIMITERS = ",;\t|"
 
 #: Single-byte code pages considered after UTF-8, in the order they are preferred on a tie.
 LEGACY_ENCODINGS: tuple[str, ...] = ("cp1251", "cp1254", "cp1252", "latin_1", "koi8_r")
@@ -88,6 +92,27 @@ def _reads_as_turkic(data: bytes) -> bool:
     """
     turkic = sum(data.count(bytes([b])) for b in (0xD0, 0xF0, 0xDD, 0xFD, 0xDE, 0xFE))
     return turkic > 0
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of delimited ``text``: comma, semicolon, tab or pipe.
+
+    :class:`csv.Sniffer` judges whole rows (quoted headers may hold commas);
+    when it cannot decide, the delimiter most frequent in the header wins, and
+    a single column counts as comma-separated.
+    """
+    sample = text[:65536]
+    # drop a possibly cut last line so the sniffer sees whole rows
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        lines = sample.splitlines()
+        header = lines[0] if lines else ""
+        counts = {d: header.count(d) for d in DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] > 0 else ","
 
 
 def read_text(path: Path, *, encoding: str | None = None) -> DecodedText:

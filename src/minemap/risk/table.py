@@ -10,8 +10,9 @@ and read back as Latin-1). minemap reads it without asking anyone to clean it:
   then the legacy code page whose text reads most like a language); a value
   that is merely spelled oddly stays as it is, because it still names its
   group consistently;
-* the delimiter is sniffed (comma, semicolon, tab, pipe) and a decimal comma
-  is accepted with a semicolon delimiter;
+* the delimiter is sniffed by :func:`minemap.io.text.sniff_delimiter` (comma,
+  semicolon, tab, pipe), as for records imports, and a decimal comma is
+  accepted with a semicolon delimiter;
 * columns keep their names exactly (outputs repeat the input's columns), and
   a name asked for on the command line is matched after Unicode (NFKC) and
   whitespace normalisation, then case, then accents and punctuation, so
@@ -29,7 +30,6 @@ millions of rows, so it is parsed by pandas here (after the same decoding).
 
 from __future__ import annotations
 
-import csv
 import difflib
 import io
 import math
@@ -103,16 +103,12 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _read_text(path: Path) -> pd.DataFrame:
-    from minemap.io.text import decode_bytes
+    from minemap.io.text import read_text, sniff_delimiter
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(path, exc.strerror or str(exc)) from None
-    if not data.strip():
+    text = read_text(path).text
+    if not text.strip():
         raise InputFileError(path, "the file is empty")
-    text = decode_bytes(data, path).text
-    delimiter = _sniff_delimiter(text, path)
+    delimiter = sniff_delimiter(text)
     decimal = "," if delimiter == ";" and _uses_decimal_comma(text) else "."
     try:
         frame = pd.read_csv(
@@ -131,23 +127,6 @@ def _read_text(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputFileError(path, "the file is empty") from None
     return frame
-
-
-def _sniff_delimiter(text: str, path: Path) -> str:
-    sample = text[:65536]
-    # drop a possibly cut last line so the sniffer sees whole rows
-    if len(text) > len(sample) and "\n" in sample:
-        sample = sample[: sample.rfind("\n")]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        header = sample.splitlines()[0] if sample.splitlines() else ""
-        counts = {d: header.count(d) for d in ",;\t|"}
-        best = max(counts, key=lambda d: counts[d])
-        if counts[best] == 0:
-            # a single column: still a table (though one that cannot hold label and features)
-            return ","
-        return best
 
 
 def _uses_decimal_comma(text: str) -> bool:
