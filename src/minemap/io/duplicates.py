@@ -32,18 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from minemap.records.schema import Kind
-
-#: The date that makes two overlapping polygons "the same event".
-DATE_FIELDS: dict[str, str] = {
-    "hazards": "recorded_on",
-    "activities": "start_date",
-    "releases": "released_on",
-    "finds": "found_on",
-    "accidents": "occurred_on",
-    "eore_sessions": "held_on",
-    "minefield_records": "laid_on",
-}
+from minemap.records.schema import EVENT_DATES, Kind
 
 #: Fields that identify a record of a kind without geometry.
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
@@ -178,7 +167,8 @@ def find_duplicates(
         return sorted(found.values(), key=lambda d: d.row)
 
     # geometry ------------------------------------------------------------------------------
-    date_field = DATE_FIELDS.get(kind.name)
+    # two overlapping shapes of the same event date are the same event
+    date_field = EVENT_DATES.get(kind.name)
     reach = tolerance
     candidates: list[tuple[Any, Any]] = []
     if store is not None:

@@ -529,6 +529,18 @@ assert set(INSERT_ORDER) == set(KINDS), "INSERT_ORDER must list every kind"
 #: The record kinds a user imports (``minemap import KIND``) under their plain names.
 RECORD_KINDS: tuple[str, ...] = tuple(k for k in INSERT_ORDER if not KINDS[k].context)
 
+#: The date field that places a record of each dated kind in time.
+EVENT_DATES: dict[str, str] = {
+    "hazards": "recorded_on",
+    "activities": "start_date",
+    "releases": "released_on",
+    "finds": "found_on",
+    "accidents": "occurred_on",
+    "eore_sessions": "held_on",
+    "minefield_records": "laid_on",
+}
+assert all(KINDS[k].field(f).type == "date" for k, f in EVENT_DATES.items())
+
 
 def get_kind(name: str) -> Kind:
     """The kind called ``name`` (also accepts ``-`` for ``_``)."""

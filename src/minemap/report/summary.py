@@ -51,6 +51,7 @@ from minemap.records.schema import (
     ASSET_TYPES,
     DEVICE_CATEGORIES,
     EORE_METHODS,
+    EVENT_DATES,
     KINDS,
     OUTCOMES,
     RELEASE_METHODS,
@@ -80,14 +81,7 @@ SUMMARY_KINDS: tuple[str, ...] = (
 )
 
 #: Kinds and the date field that places each record in time.
-DATE_FIELDS: dict[str, str] = {
-    "hazards": "recorded_on",
-    "activities": "start_date",
-    "releases": "released_on",
-    "finds": "found_on",
-    "accidents": "occurred_on",
-    "eore_sessions": "held_on",
-}
+DATE_FIELDS: dict[str, str] = {k: f for k, f in EVENT_DATES.items() if k in SUMMARY_KINDS}
 
 CHILD_AGE = 18
 UNKNOWN = "unknown"
