@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from minemap.cli.options import cell_option, out_dir_option, seed_option
+from minemap.cli.options import cell_option, map_option, out_dir_option, seed_option
 from minemap.errors import ConfigError
 
 
@@ -178,13 +178,7 @@ def evaluate_command(
 
 
 @hazard_map.command("explain")
-@click.option(
-    "--map",
-    "map_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder written by 'minemap hazard-map build'.",
-)
+@map_option
 @click.argument("x", type=float)
 @click.argument("y", type=float)
 @click.option("--top", type=click.IntRange(min=1), default=3, show_default=True)

@@ -9,6 +9,14 @@ import click
 from minemap.cli.options import db_option
 from minemap.errors import ConfigError
 
+_pdf_out_option = click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The PDF to write; the .html and .json are written beside it.",
+)
+
 
 def _pdf_path(out: Path) -> Path:
     if out.suffix.lower() != ".pdf":
@@ -25,13 +33,7 @@ def report() -> None:
 @report.command("monthly")
 @db_option
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month to report.")
-@click.option(
-    "--out",
-    "out_file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The PDF to write; the .html and .json are written beside it.",
-)
+@_pdf_out_option
 @click.option(
     "--map",
     "map_dir",
@@ -67,13 +69,7 @@ def monthly(
 @report.command("annual")
 @db_option
 @click.option("--year", required=True, type=click.IntRange(1990, 2200), help="The year to report.")
-@click.option(
-    "--out",
-    "out_file",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The PDF to write; the .html and .json are written beside it.",
-)
+@_pdf_out_option
 def annual(db_url: str, year: int, out_file: Path) -> None:
     """The annual report for --year beside the year before, as FILE.pdf (+ .html, .json)."""
     from minemap.report.annual import write_annual
