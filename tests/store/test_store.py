@@ -302,8 +302,13 @@ def test_missing_records(store: Store) -> None:
 
 def test_duplicate_refs_are_refused(store: Store) -> None:
     store.insert("hazards", [hazard(ref="HA-7")], user="u")
-    with pytest.raises(BatchValidationError, match="already exists"):
+    with pytest.raises(BatchValidationError, match="already exists") as err:
         store.insert("hazards", [hazard(600, ref="HA-7")], user="u")
+    assert err.value.field == "ref"
+    # the field is named once, not again in the reason
+    assert str(err.value).startswith(
+        "hazards, row 1, field 'ref': a hazards record with ref 'HA-7' already exists"
+    )
     with pytest.raises(BatchValidationError, match="twice"):
         store.insert("hazards", [hazard(600, ref="HA-8"), hazard(1200, ref="HA-8")], user="u")
 

@@ -127,12 +127,10 @@ class BatchValidationError(ValidationError):
         n = len(rejects)
         of = f" of {total}" if total is not None else ""
         more = f" ({n}{of} rows refused; nothing written)" if n > 1 or total else ""
-        super().__init__(
-            f"{first['reason']}{more}",
-            kind=kind,
-            field=str(first["field"]),
-            row=first["row"],
-        )
+        name = str(first["field"])
+        # a rejects reason starts with its field; the error names the field on its own
+        reason = str(first["reason"]).removeprefix(f"{name}: ")
+        super().__init__(f"{reason}{more}", kind=kind, field=name, row=first["row"])
 
 
 def empty_rejects() -> pd.DataFrame:
