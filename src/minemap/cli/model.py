@@ -4,7 +4,8 @@ A thin layer over :mod:`minemap.risk`: read the table as it is
 (:func:`~minemap.risk.table.read_table`), find the columns
 (:func:`~minemap.risk.table.prepare_table`), then cross-validate, fit or
 predict. Outputs are written to a temporary file and renamed, so a failure
-never leaves half a file.
+never leaves half a file. The model library is imported when a command runs,
+not when ``minemap`` starts.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import numpy as np
-import pandas as pd
 
 from minemap.cli.options import seed_option
 from minemap.errors import InputFileError
 from minemap.files import replace_when_done
-from minemap.risk.folds import square_blocks
-from minemap.risk.model import MissingFeatureWarning, ModelOptions, RiskModel, fit
-from minemap.risk.table import PreparedTable, find_column, prepare_table, read_table
-from minemap.risk.validation import CVResult, cross_validate
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from minemap.risk.model import ModelOptions, RiskModel
+    from minemap.risk.table import PreparedTable
+    from minemap.risk.validation import CVResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,6 +102,8 @@ def _split_features(features: tuple[str, ...], columns: list[str], path: Path) -
     that names a column as a whole is kept whole; otherwise it is split on
     commas.
     """
+    from minemap.risk.table import find_column
+
     names: list[str] = []
     for item in features:
         try:
@@ -111,6 +116,7 @@ def _split_features(features: tuple[str, ...], columns: list[str], path: Path) -
 
 
 def _options(seed: int | None, threads: int, no_evidence: bool) -> ModelOptions:
+    from minemap.risk.model import ModelOptions
     from minemap.settings import get_settings
 
     return ModelOptions(
@@ -123,6 +129,8 @@ def _options(seed: int | None, threads: int, no_evidence: bool) -> ModelOptions:
 @contextmanager
 def _warnings_as_lines() -> Iterator[None]:
     """Show the model's warnings (missing features...) as ``Warning: ...`` lines."""
+    from minemap.risk.model import MissingFeatureWarning
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MissingFeatureWarning)
         yield
@@ -162,6 +170,8 @@ def _prepare(
     y_column: str | None,
     crs: str | None,
 ) -> PreparedTable:
+    from minemap.risk.table import prepare_table, read_table
+
     frame = read_table(table_path, layer=layer)
     return prepare_table(
         frame,
@@ -261,6 +271,9 @@ def cv(
     with the unknown label get a probability from the model of their fold
     but never count in the scores.
     """
+    from minemap.risk.folds import square_blocks
+    from minemap.risk.validation import cross_validate
+
     if group is None and block_size is None:
         msg = "give --group COL (e.g. a district column) or --block-size M with coordinates"
         raise click.UsageError(msg)
@@ -345,6 +358,8 @@ def fit_command(
     out_path: Path,
 ) -> None:
     """Train a calibrated model on the labelled rows and save it to MODEL."""
+    from minemap.risk.model import fit
+
     table = _prepare(
         table_path,
         layer,
@@ -431,6 +446,9 @@ def predict(
     explain_top: int,
 ) -> None:
     """Score every row of a table with a saved model, keeping row order."""
+    from minemap.risk.model import RiskModel
+    from minemap.risk.table import read_table
+
     model_ = RiskModel.load(model_path)
     frame = read_table(table_path, layer=layer)
     xy, groups = _prediction_context(model_, frame, table_path)
@@ -449,7 +467,7 @@ def _prediction_context(
     model_: RiskModel, frame: pd.DataFrame, path: Path
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Coordinates and groups of the table, found under the names the model was trained with."""
-    from minemap.risk.table import UNSTATED_METRES, metric_coordinates
+    from minemap.risk.table import UNSTATED_METRES, find_column, metric_coordinates
 
     meta = model_.metadata
     xy = None
