@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
 from minemap.errors import ValidationError
-from minemap.records.validate import validate_frame, validate_record
+from minemap.records.validate import json_safe, validate_frame, validate_record
 
 CRS = "EPSG:32638"
 AZ = (44.7, 38.3, 50.9, 42.0)
@@ -221,3 +223,26 @@ def test_rows_must_be_labelled_uniquely() -> None:
     frame.index = [1, 1]
     with pytest.raises(ValidationError, match="unique"):
         validate_frame("hazards", frame, crs=CRS)
+
+
+def test_json_safe_gives_plain_json_values() -> None:
+    values = {
+        "count": np.int64(3),
+        "whole": 2.0,
+        "gap": float("nan"),
+        "day": dt.date(2021, 5, 1),
+        "at": dt.time(10, 30),
+        "where": shapely.Point(1, 2),
+        "nested": {"n": [np.float32(0.5), None]},
+    }
+    safe = json_safe(values)
+    assert safe == {
+        "count": 3,
+        "whole": 2,
+        "gap": None,
+        "day": "2021-05-01",
+        "at": "10:30:00",
+        "where": "POINT (1 2)",
+        "nested": {"n": [0.5, None]},
+    }
+    json.dumps(safe, allow_nan=False)  # nothing JSON cannot hold

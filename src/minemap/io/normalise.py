@@ -32,7 +32,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
-from shapely.geometry.base import BaseGeometry
 
 from minemap.errors import InputFileError
 from minemap.io.coords import (
@@ -53,6 +52,7 @@ from minemap.io.mapping import (
 )
 from minemap.io.readers import RawTable
 from minemap.records.schema import KINDS, SYSTEM_FIELDS, WORKFLOW, Field, Kind
+from minemap.records.validate import json_safe
 
 #: Date formats tried after the mapping's own, in order (day-first, as in the region).
 DATE_FORMATS: tuple[str, ...] = (
@@ -215,21 +215,6 @@ def match_choice(f: Field, value: str, value_map: dict[str, str]) -> str:
             if folded in (choice.casefold(), choice.replace("_", " ").casefold()):
                 return choice
     return value
-
-
-def _jsonable(value: Any) -> Any:
-    """A cell value as JSON can hold it (attributes keep foreign columns as given)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, BaseGeometry):
-        return value.wkt
-    return str(value)
 
 
 def _parse_cell(f: Field, target: str, value: Any, mapping: FieldMapping) -> Any:
@@ -403,7 +388,7 @@ def normalise(
                 continue
             if target.startswith("attributes:"):
                 if not _blank(value):
-                    extras[target.removeprefix("attributes:")] = _jsonable(value)
+                    extras[target.removeprefix("attributes:")] = json_safe(value)
                 continue
             if _blank(value):
                 continue

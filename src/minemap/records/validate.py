@@ -225,7 +225,10 @@ def parse_json(value: Any) -> Any:
 
 
 def json_safe(value: Any) -> Any:
-    """A value as JSON can hold it (numpy scalars, dates, timestamps become plain)."""
+    """A value as JSON can hold it (numpy scalars, dates, timestamps become plain).
+
+    Geometry becomes WKT, bytes hex, and any other object its text.
+    """
     if is_missing(value):
         return None
     if isinstance(value, np.generic):
@@ -243,7 +246,9 @@ def json_safe(value: Any) -> Any:
         return shapely.to_wkt(value)
     if isinstance(value, bytes):
         return value.hex()
-    return value
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 # --- the frame validator ------------------------------------------------------------------------
