@@ -56,6 +56,7 @@ $(VENDOR_STAMP): web/package.json web/package-lock.json
 	   web/node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/
 	cp web/node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	cp web/node_modules/pmtiles/dist/pmtiles.js $(VENDOR)/pmtiles.js
+	cp web/node_modules/swagger-ui-dist/swagger-ui-bundle.js web/node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
 	touch $(VENDOR_STAMP)
 
 demo: setup

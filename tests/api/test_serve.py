@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,18 @@ def test_pmtiles_basemap_is_served_in_ranges(world: World, tmp_path: Path) -> No
     with TestClient(create_app(world.url, secret="b" * 40)) as c:
         assert c.get("/api/config").json()["basemap_pmtiles"] is None
         assert c.get("/basemap.pmtiles").status_code == 404
+
+
+def test_api_reference_is_served_without_the_internet(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    html = page.text
+    assert "/static/vendor/swagger-ui-bundle.js" in html
+    assert "/openapi.json" in html
+    # nothing fetched from another host (the only absolute URL is the SVG namespace)
+    urls = set(re.findall(r"https?://[^\s\"')]+", html))
+    assert urls <= {"http://www.w3.org/2000/svg"}, urls
+    # put there by `make web-assets`, which `make test` runs first
+    assert client.get("/static/vendor/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404
+    assert client.get("/openapi.json").json()["info"]["title"] == "minemap"

@@ -197,6 +197,10 @@ def create_app(
             "from /api/auth/token."
         ),
         lifespan=lifespan,
+        # the reference pages of FastAPI load their scripts from a CDN; /docs is served
+        # from the package instead (routes/web.py), and ReDoc is left out
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.minemap = state
     _install_error_handlers(app)

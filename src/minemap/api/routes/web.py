@@ -1,8 +1,9 @@
 """The page: ``/`` and its static files, its configuration, and its three languages.
 
 Every script and style the page loads is served from the package
-(``api/static``, with MapLibre GL, Chart.js and PMTiles in ``vendor/`` put
-there by ``make web-assets``): no CDN, so it works with no internet at all.
+(``api/static``, with MapLibre GL, Chart.js, PMTiles and Swagger UI in
+``vendor/`` put there by ``make web-assets``): no CDN, so the page and the API
+reference at ``/docs`` work with no internet at all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, status
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from minemap.api import geo
@@ -27,6 +29,11 @@ router = APIRouter()
 STATIC_DIR = Path(str(resources.files("minemap") / "api" / "static"))
 I18N_DIR = Path(str(resources.files("minemap") / "api" / "i18n"))
 LANGUAGES = ("en", "az", "ru")
+#: The page's icon (a warning triangle), inline so that nothing is fetched for it.
+FAVICON = (
+    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
+    "%3Cpath d='M8 1 15 14H1z' fill='%23c2410c'/%3E%3C/svg%3E"
+)
 
 
 def mount_static(app: FastAPI) -> None:
@@ -36,6 +43,20 @@ def mount_static(app: FastAPI) -> None:
 @router.get("/", include_in_schema=False)
 def index() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    """The OpenAPI reference in Swagger UI, from the package's own copy."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="minemap API",
+        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui.css",
+        swagger_favicon_url=FAVICON,
+        # no badge from the public validator service
+        swagger_ui_parameters={"validatorUrl": None},
+    )
 
 
 @cache
