@@ -123,14 +123,23 @@ class BatchValidationError(ValidationError):
 
     def __init__(self, kind: str, rejects: pd.DataFrame, *, total: int | None = None) -> None:
         self.rejects = rejects
-        first = rejects.iloc[0]
         n = len(rejects)
         of = f" of {total}" if total is not None else ""
         more = f" ({n}{of} rows refused; nothing written)" if n > 1 or total else ""
-        name = str(first["field"])
-        # a rejects reason starts with its field; the error names the field on its own
-        reason = str(first["reason"]).removeprefix(f"{name}: ")
-        super().__init__(f"{reason}{more}", kind=kind, field=name, row=first["row"])
+        name, reason = first_refusal(rejects)
+        super().__init__(f"{reason}{more}", kind=kind, field=name, row=rejects.iloc[0]["row"])
+
+
+def first_refusal(rejects: pd.DataFrame) -> tuple[str, str]:
+    """Field and reason of the first refused row.
+
+    A rejects reason starts with its field (``"type: 'XHA' is not one of..."``,
+    as the rejects file shows it); the reason returned here leaves it out, for
+    errors that name the field on their own.
+    """
+    first = rejects.iloc[0]
+    name = str(first["field"])
+    return name, str(first["reason"]).removeprefix(f"{name}: ")
 
 
 def empty_rejects() -> pd.DataFrame:
@@ -846,13 +855,8 @@ def validate_record(
         )
     result = validate_frame(kind, frame, crs=crs, extent=extent)
     if not result.ok:
-        first = result.rejects.iloc[0]
-        raise ValidationError(
-            str(first["reason"]),
-            kind=result.kind,
-            field=str(first["field"]),
-            row=row,  # type: ignore[arg-type]
-        )
+        name, reason = first_refusal(result.rejects)
+        raise ValidationError(reason, kind=result.kind, field=name, row=row)  # type: ignore[arg-type]
     values = {str(key): v for key, v in result.valid.iloc[0].to_dict().items()}
     if "geometry" in result.valid.columns:
         values["geometry"] = result.valid.geometry.iloc[0]

@@ -53,6 +53,7 @@ from minemap.records.validate import (
     MANAGED,
     BatchValidationError,
     ValidationResult,
+    first_refusal,
     validate_frame,
 )
 from minemap.store import tables as tbl
@@ -1041,8 +1042,8 @@ class SqlStore(Store):
             merged.update(changes)
             result = self._check(conn, k, self._as_frame(k, [merged]), exclude_id=int(record_id))
             if not result.ok:
-                first = result.rejects.iloc[0]
-                raise ValidationError(str(first["reason"]), kind=k.name, field=str(first["field"]))
+                name, reason = first_refusal(result.rejects)
+                raise ValidationError(reason, kind=k.name, field=name)
             row = result.valid.iloc[0]
             new: dict[str, Any] = {}
             for f in tbl.kind_columns(k):
