@@ -12,8 +12,6 @@ from minemap.io.export import EXPORT_FORMATS, PersonalPolicy, export_records
 from minemap.records.schema import get_kind
 from minemap.store.base import Store
 
-_ALIASES = {"eore": "eore_sessions"}
-
 
 def _personal_policy(store: Store, user: str) -> PersonalPolicy:
     """Who may see victims' personal fields: the web layer's roles decide, here as there."""
@@ -48,7 +46,7 @@ def export_command(  # noqa: PLR0917 (click passes every option)
     """
     from minemap.store import open_store
 
-    name = get_kind(_ALIASES.get(kind.replace("-", "_"), kind)).name
+    name = get_kind(kind).name
     with open_store(db_url) as store:
         personal: PersonalPolicy | bool = False
         if include_personal:

@@ -14,14 +14,6 @@ from minemap.io.mapping import parse_set_options
 from minemap.records.schema import KINDS, get_kind
 from minemap.settings import get_settings
 
-#: Short names users type, besides every kind's own name (``-`` or ``_`` alike).
-ALIASES: dict[str, str] = {"eore": "eore_sessions"}
-
-
-def _kind_name(value: str) -> str:
-    key = value.replace("-", "_").lower()
-    return ALIASES.get(key, key)
-
 
 @click.command("import")
 @click.argument("kind", metavar="KIND")
@@ -100,8 +92,7 @@ def import_command(  # noqa: PLR0917 (click passes every option)
     from minemap.store import open_store
 
     who = user or get_settings().user
-    name = _kind_name(kind)
-    if name == "scenario":
+    if kind.lower() == "scenario":
         from minemap.io.scenario import import_scenario
 
         with open_store(db_url) as store:
@@ -109,10 +100,12 @@ def import_command(  # noqa: PLR0917 (click passes every option)
         for line in result.lines():
             click.echo(line)
         return
-    if name not in KINDS:
+    try:
+        name = get_kind(kind).name
+    except ConfigError:
         known = ", ".join(["scenario", *sorted(KINDS)])
         msg = f"unknown record kind {kind!r}; known kinds: {known}"
-        raise ConfigError(msg)
+        raise ConfigError(msg) from None
     defaults = parse_set_options(set_values, get_kind(name))
     with open_store(db_url) as store:
         try:

@@ -542,9 +542,14 @@ EVENT_DATES: dict[str, str] = {
 assert all(KINDS[k].field(f).type == "date" for k, f in EVENT_DATES.items())
 
 
+#: Short names users type for kinds (``minemap import eore FILE``).
+KIND_ALIASES: dict[str, str] = {"eore": "eore_sessions"}
+
+
 def get_kind(name: str) -> Kind:
-    """The kind called ``name`` (also accepts ``-`` for ``_``)."""
-    key = name.replace("-", "_")
+    """The kind called ``name`` (also accepts ``-`` for ``_``, any case, and the aliases)."""
+    key = name.replace("-", "_").lower()
+    key = KIND_ALIASES.get(key, key)
     try:
         return KINDS[key]
     except KeyError:
