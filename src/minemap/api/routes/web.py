@@ -9,6 +9,7 @@ reference at ``/docs`` work with no internet at all.
 from __future__ import annotations
 
 import json
+import logging
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,7 @@ from minemap.api.deps import StateDep, StoreDep
 from minemap.records.schema import KINDS
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(str(resources.files("minemap") / "api" / "static"))
 I18N_DIR = Path(str(resources.files("minemap") / "api" / "i18n"))
@@ -81,7 +83,8 @@ def _bounds(store: Any) -> list[float] | None:
     for kind in ("region", "districts", "hazards"):
         try:
             frame = store.read(kind)
-        except Exception:  # a kind the store cannot read yet is simply skipped here
+        except Exception as exc:  # the first view falls back to the next kind, said in the log
+            log.warning("cannot read %s for the first view: %s", kind, exc)
             continue
         if len(frame):
             minx, miny, maxx, maxy = frame.total_bounds
