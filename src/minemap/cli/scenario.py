@@ -69,6 +69,7 @@ def describe_command(folder: Path, as_json: bool) -> None:
     if as_json:
         data = dataclasses.asdict(description)
         data["meta"] = {k: v for k, v in data["meta"].items() if k != "parameters"}
+        data["m2_per_staff_month"] = round(description.m2_per_staff_month, 1)
         click.echo(json.dumps(data, indent=2, sort_keys=True))
     else:
         click.echo(description.text())

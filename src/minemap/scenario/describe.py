@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
+import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -42,6 +43,15 @@ class Description:
     accidents: int
     victims: dict[str, dict[str, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    teams_by_type: dict[str, int] = field(default_factory=dict)  # teams not retired
+    staff: int = 0  # people in those teams
+    released_last_year_km2: float = 0.0  # in the 12 months before the snapshot
+    released_by_year_km2: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def m2_per_staff_month(self) -> float:
+        """Land released per person and month over the last year (ANAMA 2018: about 9,000)."""
+        return self.released_last_year_km2 * 1e6 / 12.0 / self.staff if self.staff else 0.0
 
     def text(self) -> str:
         m = self.meta
@@ -75,6 +85,12 @@ class Description:
             "Released 2021 to snapshot: "
             + ", ".join(f"{k} {v:.1f} km²" for k, v in self.released_km2.items())
             + f" (total {sum(self.released_km2.values()):.1f} km²); {self.finds:,} finds",
+            "  by year:   "
+            + ", ".join(f"{y} {v:.1f} km²" for y, v in self.released_by_year_km2.items()),
+            f"Fleet at the snapshot: {_pairs(self.teams_by_type)} teams; {self.staff:,} staff; "
+            f"{self.released_last_year_km2:.1f} km² released in the last 12 months, "
+            f"{self.m2_per_staff_month:,.0f} m² per person and month "
+            f"(ANAMA, March 2018: {ANAMA_2018_M2_PER_STAFF_MONTH:,.0f})",
             "",
             f"Accidents: {self.accidents}; victims {n_victims}",
         ]
@@ -83,6 +99,21 @@ class Description:
             lines.append(f"  {group:<9} killed {killed:>4}  injured {injured:>4}")
         lines += ["", "Observed layers: " + _pairs(self.counts)]
         return "\n".join(lines)
+
+
+_COUNTED = (
+    "hazards",
+    "activities",
+    "finds",
+    "accidents",
+    "eore_sessions",
+    "minefield_records",
+    "settlements",
+    "teams",
+)
+
+#: ANAMA in March 2018: 490 operational staff released 4.41 million m² in the month (FACTS.md)
+ANAMA_2018_M2_PER_STAFF_MONTH = 4_410_000 / 490
 
 
 def _pairs(d: dict[str, Any]) -> str:
@@ -114,6 +145,8 @@ def describe(folder: str | Path) -> Description:
     accidents = read_layer(root / OBSERVED, "accidents")
     victims = read_layer(root / OBSERVED, "victims")
     finds = read_layer(root / OBSERVED, "finds")
+    teams = read_layer(root / OBSERVED, "teams")
+    assets = read_layer(root / OBSERVED, "assets")
 
     mined = _union(fields.geometry)
     suspected = _union(list(hazards.geometry) + list(releases.geometry))
@@ -133,21 +166,21 @@ def describe(folder: str | Path) -> Description:
         method: float(releases.loc[releases["method"] == method, "area_m2"].sum()) / 1e6
         for method in ("cancelled", "reduced", "cleared")
     }
+    # counted in the file itself, not taken from scenario.json
+    listed = {str(name) for name, _ in pyogrio.list_layers(root / OBSERVED)}
     counts = {
-        name: int(n)
-        for name, n in meta.get("counts", {}).get("observed", {}).items()
-        if name
-        in (
-            "hazards",
-            "activities",
-            "finds",
-            "accidents",
-            "eore_sessions",
-            "minefield_records",
-            "settlements",
-            "teams",
-        )
+        name: int(pyogrio.read_info(root / OBSERVED, layer=name)["features"])
+        for name in _COUNTED
+        if name in listed
     }
+
+    # the fleet: teams with an asset still in service
+    serving = set(assets.loc[assets["status"] != "retired", "team_ref"].dropna())
+    fleet = teams[teams["ref"].isin(serving)]
+    day = pd.to_datetime(releases["released_on"], errors="coerce")
+    snapshot = pd.Timestamp(str(meta.get("snapshot_date", day.max().date())))
+    recent = (day > snapshot - pd.DateOffset(years=1)) & (day <= snapshot)
+    by_year = releases["area_m2"].groupby(day.dt.year).sum() / 1e6
 
     def tally(series: pd.Series) -> dict[str, int]:
         vc = series.value_counts()
@@ -174,4 +207,10 @@ def describe(folder: str | Path) -> Description:
         accidents=len(accidents),
         victims=by_group,
         counts=counts,
+        teams_by_type=tally(fleet["type"]),
+        staff=int((fleet["staff_male"].fillna(0) + fleet["staff_female"].fillna(0)).sum()),
+        released_last_year_km2=float(releases.loc[recent.to_numpy(), "area_m2"].sum()) / 1e6,
+        released_by_year_km2={
+            f"{y:.0f}": round(float(v), 2) for y, v in zip(by_year.index, by_year, strict=True)
+        },
     )

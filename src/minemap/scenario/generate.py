@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from minemap.plan.catalogue import load_catalogue
 from minemap.progress import Steps, steps
 from minemap.scenario.conflict import make_battles, make_line, make_positions
 from minemap.scenario.frame import Frame, make_frame, stream
 from minemap.scenario.landcover import make_landcover
 from minemap.scenario.mining import Truth, bridges_of, lay_mines
 from minemap.scenario.names import NameMaker
-from minemap.scenario.operators import make_operators
 from minemap.scenario.people import link_accident_hazards, make_eore, simulate_accidents
 from minemap.scenario.places import (
     Router,
@@ -26,8 +27,9 @@ from minemap.scenario.places import (
 )
 from minemap.scenario.presets import Preset, get_preset
 from minemap.scenario.records import make_records
-from minemap.scenario.survey import Observations, record_hazards, release_land
-from minemap.scenario.terrain import make_terrain
+from minemap.scenario.release import hazard_terrain, release_land
+from minemap.scenario.survey import Observations, record_hazards
+from minemap.scenario.terrain import make_terrain, slope_degrees
 from minemap.scenario.world import World
 from minemap.scenario.writer import check_writable, write_world
 
@@ -89,14 +91,7 @@ def build_world(preset: Preset, seed: int, frame: Frame, bar: Steps | None = Non
         reference_area_km2=preset.scale.reference_area_km2,
         rng=stream(seed, "mining"),
     )
-    bar.advance("operators and minefield records")
-    operators = make_operators(
-        frame.area_km2,
-        settlements,
-        preset.survey.org_release_mix,
-        preset.operators,
-        stream(seed, "operators"),
-    )
+    bar.advance("minefield records")
     records = make_records(
         frame, truth, settlements, preset.operators, area_scale, rng=stream(seed, "records")
     )
@@ -115,22 +110,24 @@ def build_world(preset: Preset, seed: int, frame: Frame, bar: Steps | None = Non
         params=preset.survey,
         rng=stream(seed, "hazards"),
     )
-    bar.advance("survey and clearance")
-
-    def slope_at(x: float, y: float) -> float:
-        return float(terrain.coarse.sample(terrain.coarse_slope, x, y))
-
-    observations = release_land(
+    bar.advance("survey, clearance and the teams")
+    catalogue = load_catalogue()
+    terrain_bands = hazard_terrain(
+        hazards, slope_degrees(terrain.dem, frame.cell), terrain.fine, catalogue
+    )
+    observations, operators = release_land(
         frame,
         hazards,
         truth,
-        operators,
-        slope_at,
+        terrain=terrain_bands,
+        catalogue=catalogue,
         settlements=settlements,
-        params=preset.survey,
+        survey=preset.survey,
+        operators=preset.operators,
         reference_area_km2=preset.scale.reference_area_km2,
         end=end,
         rng=stream(seed, "survey"),
+        rng_teams=stream(seed, "operators"),
     )
     bar.advance("accidents and victims")
     rng = stream(seed, "accidents")
@@ -176,6 +173,7 @@ def build_world(preset: Preset, seed: int, frame: Frame, bar: Steps | None = Non
         accidents=accidents,
         victims=victims,
         eore=eore,
+        catalogue_sha256=hashlib.sha256(catalogue.path.read_bytes()).hexdigest(),
     )
 
 

@@ -374,17 +374,67 @@ class PeopleParams:
 
 @dataclass(frozen=True)
 class OperatorsParams:
-    teams_per_1000_km2: tuple[tuple[str, float], ...] = param(
+    """Who did the work of 2021 to the snapshot, and how fast.
+
+    Productivity is not set here: it is the planner's asset catalogue
+    (:func:`minemap.plan.catalogue.load_catalogue`: rates by type, terrain,
+    cover and contamination factors, seasons, technical-survey speed-up,
+    productivity spread and stoppages), so the history a scenario writes is
+    the history the planner would expect of the same fleet. The fleet is not
+    set either: it grows with the work. When a task has waited longer than
+    ``max_wait_days`` for a free team able to do it, an organisation fields a
+    new team, of a type drawn from ``team_mix`` among the types able to do
+    that task. So the fleet is just large enough for the published release
+    pace (``survey.released_ha_per_year``), its commissioning dates follow
+    the growth of 2021 to 2025, and every team works one task at a time; a
+    team left idle for ``idle_days_to_leave`` leaves (retired), so the fleet
+    at the snapshot is the one the recent pace needed.
+    ANAMA's 2018 figures (490 staff, 6 machines, 40 dogs, 4.41 million m² a
+    month) are the sanity check of staff against output (``scenario
+    describe`` prints the scenario's).
+    """
+
+    team_mix: tuple[tuple[str, float], ...] = param(
         (
-            ("manual", 9.0),
-            ("dog", 3.5),
-            ("machine", 2.5),
-            ("drone", 1.2),
-            ("nts", 2.5),
-            ("eod", 1.6),
+            ("manual", 0.5),
+            ("dog", 0.3),
+            ("machine", 0.2),
+            ("nts", 0.7),
+            ("drone", 0.3),
+            ("eod", 1.0),
         ),
-        "teams per 1,000 km² by type (ANAMA in 2018: 490 staff, 6 machines, 40 dogs)",
+        "weights of the type of a new team, among the types able to do the waiting task "
+        "(survey: nts, drone; technical survey and clearance: manual, dog, machine; battle-area "
+        "clearance and call-outs also eod); ANAMA in 2018 had 6 machines and 40 dogs beside "
+        "about 400 manual deminers",
         FACTS_ANAMA_2018,
+    )
+    max_wait_days: tuple[tuple[str, float], ...] = param(
+        (("NTS", 30.0), ("TS", 45.0), ("clearance", 60.0), ("EOD", 14.0)),
+        "days a task may wait for a free team before a new team is fielded",
+    )
+    max_task_days: tuple[tuple[str, float], ...] = param(
+        (("TS", 40.0), ("clearance", 40.0), ("EOD", 20.0)),
+        "working days one team gives one site before the rest of it goes to another team "
+        "(large sites are worked by several teams side by side)",
+    )
+    nts_to_ts_days: tuple[int, int] = param(
+        (10, 90), "days between the end of a hazard's NTS and its technical survey being tasked"
+    )
+    ts_to_clearance_days: int = param(7, "least days between TS and clearance of a site")
+    move_days: tuple[int, int] = param((1, 4), "days a team needs to move to its next site")
+    team_pace_sigma: float = param(
+        0.12,
+        "spread (lognormal sigma) of a team's own pace around the catalogue's, for good; each "
+        "task adds the catalogue's productivity_cv and stoppage_share on top",
+    )
+    idle_days_to_leave: float = param(
+        150.0,
+        "a team left without work this long leaves the region (contract ended, moved to other "
+        "work): it is recorded as retired",
+    )
+    maintenance_share: float = param(
+        0.08, "share of the teams idle at the snapshot whose equipment is in maintenance"
     )
     teams_with_women_share: float = param(
         0.25, "manual teams with women deminers (the country's first female deminers)", FACTS_UNDP

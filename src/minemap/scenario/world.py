@@ -40,3 +40,4 @@ class World:
     accidents: list[Accident]
     victims: list[Victim]
     eore: list[EoreSession]
+    catalogue_sha256: str = ""  # the asset catalogue the history's teams worked to

@@ -496,6 +496,8 @@ def metadata(
         "crs": CRS,
         "cell_m": f.cell,
         "landcover_codes": {str(k): v for k, v in LANDCOVER_CODES.items()},
+        # the teams' productivity came from this asset catalogue (minemap.plan.catalogue)
+        "catalogue_sha256": world.catalogue_sha256,
         "files": {
             OBSERVED: "what an authority holds: a layer per kind of minemap.records.schema",
             TRUTH: "the hidden truth (mines, minefields): for evaluation only",
