@@ -36,6 +36,8 @@ print(json.dumps({
     "devices": meta["counts"]["truth"]["mines"],
     "hazards": meta["counts"]["observed"]["hazards"],
     "finds": meta["counts"]["observed"]["finds"],
+    "activities": meta["counts"]["observed"]["activities"],
+    "teams": meta["counts"]["observed"]["teams"],
 }))
 """
 
@@ -62,7 +64,8 @@ def main() -> int:
     print("minemap scenario generate --preset karabakh --seed 42 --area-km2 A (30 m rasters)")
     print(
         f"{'area km2':>9} {'runs':>4} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9} "
-        f"{'children MiB':>12} {'devices':>9} {'hazards':>8} {'finds':>8}"
+        f"{'children MiB':>12} {'devices':>9} {'hazards':>8} {'finds':>8} {'activities':>10} "
+        f"{'teams':>6}"
     )
     for area in sorted(args.areas):
         results = [run_once(area, args.seed) for _ in range(args.runs)]
@@ -73,7 +76,8 @@ def main() -> int:
             f"{statistics.median(r['wall_s'] for r in results):>8.1f} "
             f"{statistics.median(r['cpu_s'] for r in results):>8.1f} "
             f"{max(r['peak_mib'] for r in results):>9.0f} {children:>12.0f} "
-            f"{last['devices']:>9,.0f} {last['hazards']:>8,.0f} {last['finds']:>8,.0f}",
+            f"{last['devices']:>9,.0f} {last['hazards']:>8,.0f} {last['finds']:>8,.0f} "
+            f"{last['activities']:>10,.0f} {last['teams']:>6,.0f}",
             flush=True,
         )
     print("peak MiB: the run's own ru_maxrss; children MiB: RUSAGE_CHILDREN so far (a check)")

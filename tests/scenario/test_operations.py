@@ -176,8 +176,9 @@ def test_a_task_waiting_too_long_fields_a_new_team() -> None:
     urgent = fleet.book(Task("NTS", 10_000.0, {"nts": 1.0}, day + 2))
     assert urgent is not None
     assert (urgent.team == first.team) == (soon.start - (day + 2) <= wait)
-    # no type able: nothing to book when no team may be fielded
-    assert fleet.book(Task("TS", 1_000.0, {}, day, commission=False)) is None
+    # no type able (a catalogue without one), or none may be fielded: nothing to book
+    assert fleet.book(Task("TS", 1_000.0, {}, day)) is None
+    assert fleet.book(Task("TS", 1_000.0, {"machine": 5.0}, day, commission=False)) is None
 
 
 def test_idle_teams_leave() -> None:

@@ -316,9 +316,10 @@ class Fleet:
             best_start = int(starts[pick_one])
             soonest = int(starts.min())
         wait = dict(self.params.max_wait_days).get(task.work, 30.0)
-        if task.commission and (best is None or soonest - task.ready > wait):
+        fieldable = [k for k in task.speed if task.speed[k] > 0.0 and k in self.catalogue]
+        if task.commission and fieldable and (best is None or soonest - task.ready > wait):
             mix = dict(self.params.team_mix)
-            kinds = [k for k in task.speed if task.speed[k] > 0.0 and k in self.catalogue]
+            kinds = fieldable
             weights = np.array([mix.get(k, 0.0) for k in kinds])
             if weights.sum() <= 0:
                 weights = np.ones(len(kinds))

@@ -246,9 +246,12 @@ def hazard_terrain(
     return [catalogue.terrain_class(float(s)) for s in mean]
 
 
-def _speeds(catalogue: Catalogue, terrain: str, cover: str, contamination: str) -> dict[str, Any]:
+Speeds = dict[str, dict[str, float]]  # per work, the able types and their speed
+
+
+def _speeds(catalogue: Catalogue, terrain: str, cover: str, contamination: str) -> Speeds:
     """Per work, the able types and their multiplier of the base rate on this ground."""
-    out: dict[str, dict[str, float]] = {w: {} for w in WORKS}
+    out: Speeds = {w: {} for w in WORKS}
     for key, t in catalogue.types.items():
         f = t.factor(terrain, cover, contamination)
         if f <= 0:
@@ -272,7 +275,7 @@ class _Programme:
         fleet: Fleet,
         calendar: WorkCalendar,
         *,
-        speeds: list[dict[str, Any]],
+        speeds: list[Speeds],
         survey: SurveyParams,
         operators: OperatorsParams,
         end: dt.date,
@@ -285,7 +288,6 @@ class _Programme:
         self.speeds = speeds
         self.survey = survey
         self.ops = operators
-        self.end = end
         self.snapshot = end.toordinal()
         self.rng = rng
         self.sites: dict[int, _Site] = {}
