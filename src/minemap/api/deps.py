@@ -44,7 +44,6 @@ class AppState:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     token_ttl: dt.timedelta = dt.timedelta(hours=8)
     max_body_bytes: int = 5 * 1024 * 1024
-    max_features: int = 10_000
     cache_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="minemap-web-")))
     user_limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(5, 60.0))
     address_limiter: LoginLimiter = field(default_factory=lambda: LoginLimiter(30, 60.0))

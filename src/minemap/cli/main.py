@@ -41,8 +41,7 @@ log = logging.getLogger("minemap")
 @click.version_option(__version__, prog_name="minemap")
 @click.option("-v", "--verbose", count=True, help="More output; -v also shows tracebacks.")
 @click.option("-q", "--quiet", count=True, help="Less output.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
+def cli(verbose: int, quiet: int) -> None:
     """minemap: national mine action records, hazard maps, plans and reports."""
     level = logging.WARNING - 10 * verbose + 10 * quiet
     logging.basicConfig(
@@ -50,7 +49,6 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    ctx.obj = {"verbose": verbose}
 
 
 for _module, _attr in COMMANDS:
