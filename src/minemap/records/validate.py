@@ -47,7 +47,8 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from minemap.errors import ValidationError
-from minemap.records.schema import SYSTEM_FIELDS, WORKFLOW, Field, Kind, get_kind
+from minemap.records.schema import SYSTEM_FIELDS, Field, Kind, get_kind
+from minemap.records.workflow import INITIAL
 
 BBox = tuple[float, float, float, float]
 
@@ -743,7 +744,7 @@ def validate_frame(
             out[ref_name] = _coerce_text(Field(ref_name, "text"), frame[ref_name], problems)
 
     # workflow starts as a draft unless given
-    out["workflow"] = out["workflow"].where(out["workflow"].notna(), WORKFLOW[0])
+    out["workflow"] = out["workflow"].where(out["workflow"].notna(), INITIAL)
 
     # columns that map to nothing travel in attributes
     if extra:

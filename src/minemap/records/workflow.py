@@ -12,6 +12,7 @@ from __future__ import annotations
 from minemap.errors import ValidationError
 from minemap.records.schema import WORKFLOW
 
+#: The state every new record starts in.
 INITIAL = "draft"
 
 #: state -> states it may move to
