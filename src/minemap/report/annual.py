@@ -12,7 +12,6 @@ every year on record.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,14 @@ import pandas as pd
 
 from minemap.report import figures
 from minemap.report import summary as s
-from minemap.report.monthly import AUTHORITY, ReportFiles
+from minemap.report.monthly import AUTHORITY
 from minemap.report.render import (
     Column,
     HtmlTable,
+    ReportFiles,
     html_table,
     render,
-    write_pdf,
-    write_text_atomic,
+    write_report,
 )
 
 
@@ -310,8 +309,4 @@ def write_annual(
     """Write the annual report for ``year`` to ``out`` (PDF), ``.html`` and ``.json`` beside."""
     report = build_annual(source, year)
     html = render_annual(report, authority=authority)
-    files = ReportFiles(out, out.with_suffix(".html"), out.with_suffix(".json"))
-    write_text_atomic(files.html, html)
-    write_text_atomic(files.json, json.dumps(report.figures(), indent=2, ensure_ascii=False) + "\n")
-    write_pdf(html, files.pdf)
-    return files
+    return write_report(out, html, report.figures())

@@ -28,11 +28,11 @@ from minemap.report import summary as s
 from minemap.report.render import (
     Column,
     HtmlTable,
+    ReportFiles,
     fmt,
     html_table,
     render,
-    write_pdf,
-    write_text_atomic,
+    write_report,
 )
 
 AUTHORITY = "National Mine Action Authority"
@@ -566,13 +566,6 @@ def _plan(report: MonthlyReport, records: s.Records) -> None:
 # --- writing -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReportFiles:
-    pdf: Path
-    html: Path
-    json: Path
-
-
 def render_monthly(report: MonthlyReport, *, authority: str = AUTHORITY) -> str:
     """The report as one self-contained HTML page."""
     return render(
@@ -675,8 +668,4 @@ def write_monthly(
     """
     report = build_monthly(source, month, map_dir=map_dir, plan_dir=plan_dir, dem_path=dem_path)
     html = render_monthly(report, authority=authority)
-    files = ReportFiles(out, out.with_suffix(".html"), out.with_suffix(".json"))
-    write_text_atomic(files.html, html)
-    write_text_atomic(files.json, json.dumps(report.figures(), indent=2, ensure_ascii=False) + "\n")
-    write_pdf(html, files.pdf)
-    return files
+    return write_report(out, html, report.figures())

@@ -8,6 +8,7 @@ is one self-contained file; WeasyPrint turns the same HTML into the PDF.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -124,6 +125,24 @@ def render(template: str, **context: Any) -> str:
             **context,
         )
     )
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """The files of one report: the PDF, and the HTML and figures (JSON) beside it."""
+
+    pdf: Path
+    html: Path
+    json: Path
+
+
+def write_report(out: Path, html: str, figures: dict[str, Any]) -> ReportFiles:
+    """Write a report to ``out`` (PDF) with ``.html`` and ``.json`` beside it, each whole."""
+    files = ReportFiles(out, out.with_suffix(".html"), out.with_suffix(".json"))
+    write_text_atomic(files.html, html)
+    write_text_atomic(files.json, json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    write_pdf(html, files.pdf)
+    return files
 
 
 def write_text_atomic(path: Path, text: str) -> None:
