@@ -22,7 +22,8 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "minemap hazard map" in printed
     assert "suspected areas first" in printed
     assert "Completion of clearance:" in printed
-    assert "What-if machine=2@" in printed
+    assert "What-if machine=10@" in printed
+    assert "What-if dog=10@" in printed
     assert f"minemap serve --db {out / 'minemap.gpkg'} --map {out / 'map'}" in printed
 
     headline = json.loads((out / "demo.json").read_text(encoding="utf-8"))

@@ -228,3 +228,21 @@ def test_cached_answers_follow_writes_by_other_processes(
     assert len(client.get(bbox).json()["features"]) == 1
     tile = mapbox_vector_tile.decode(client.get(f"/api/tiles/finds/{z}/{x}/{y}.pbf").content)
     assert tile["finds"]["features"][0]["properties"]["category"] == "UXO"
+
+
+def test_tile_ready_drops_a_part_that_snapping_collapsed_to_a_point() -> None:
+    # a hazard tile from the demo world: on the tile grid one small part of a
+    # multipolygon collapsed to a single point (GEOS's default repair refuses it)
+    import shapely
+
+    from minemap.api.geo import tile_ready
+
+    pinched = shapely.from_wkt(
+        "MULTIPOLYGON (((3331 446, 3331 446, 3331 446, 3331 446)), ((3334 458, 3334 462, "
+        "3341 463, 3341 458, 3339 458, 3339 452, 3341 452, 3340 450, 3332 446, 3333 458, "
+        "3334 458)))"
+    )
+    (fixed,) = tile_ready(np.array([pinched], dtype=object))
+    assert fixed.is_valid
+    assert fixed.geom_type == "Polygon"
+    assert fixed.area > 50

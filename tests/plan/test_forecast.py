@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from minemap.plan.forecast import History, run_forecast
+from minemap.plan.forecast import History, bottleneck, run_forecast
 from minemap.plan.inputs import PlanContext
 from minemap.plan.model import apply_changes, build_instance, parse_change
 from minemap.plan.whatif import Option, run_whatif
@@ -51,3 +51,17 @@ def test_removing_assets_applies_from_its_month(small_context: PlanContext) -> N
     changes = parse_change("manual=-1@2026-03", ctx.catalogue)
     fleet = apply_changes(ctx.assets, changes, ctx.catalogue, ctx.start)
     assert (fleet["available_until"] == dt.date(2026, 3, 1)).sum() == 1
+
+
+def test_bottleneck_names_the_types_that_finish_last() -> None:
+    finish = {
+        "manual": {"months_p50": 40.0, "share_of_draws_last": 0.7},
+        "dog": {"months_p50": 39.0, "share_of_draws_last": 0.3},
+        "machine": {"months_p50": 14.0, "share_of_draws_last": 0.0},
+    }
+    text = bottleneck(finish, "2026-07-01")
+    assert text is not None
+    assert text.startswith("Bottleneck: manual and dog teams finish last (70%, 30% of draws)")
+    # month 14 after July 2026 is September 2027
+    assert "machine by 2027-09" in text
+    assert bottleneck({}, "2026-07-01") is None

@@ -266,7 +266,11 @@ def tile_ready(geoms: np.ndarray) -> np.ndarray:
     polygonal = present & np.isin(shapely.get_type_id(geoms), (3, 6))
     bad = np.flatnonzero(polygonal & ~shapely.is_valid(geoms))
     for i in bad:
-        geoms[i] = _polygonal(shapely.make_valid(geoms[i]))
+        # "structure" drops parts that snapping collapsed to a point or a line
+        # (the default "linework" refuses a ring collapsed to a point)
+        geoms[i] = _polygonal(
+            shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
+        )
     out: np.ndarray = shapely.orient_polygons(geoms, exterior_cw=True)
     return out
 

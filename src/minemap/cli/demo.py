@@ -25,8 +25,9 @@ import click
 from minemap.progress import steps
 from minemap.settings import get_settings
 
-#: The what-if the demo asks: two more armoured machines from the plan's first month.
-WHATIF = "machine=2"
+#: The what-ifs the demo asks side by side, from the plan's first month: a donor's
+#: question ("ten more machines: how many months sooner?") beside ten more dog teams.
+WHATIFS = ("machine=10", "dog=10")
 #: Months the schedule looks ahead, and how far the forecast looks for completion.
 SCHEDULE_MONTHS = 120
 FORECAST_MONTHS = 600
@@ -203,7 +204,7 @@ def schedule_fleet(ctx: DemoContext) -> None:
 def forecast_completion(ctx: DemoContext) -> None:
     import numpy as np
 
-    from minemap.plan.forecast import history_from, run_forecast
+    from minemap.plan.forecast import bottleneck, history_from, run_forecast
     from minemap.plan.model import build_instance
     from minemap.plan.outputs import forecast_png, write_json
 
@@ -231,6 +232,7 @@ def forecast_completion(ctx: DemoContext) -> None:
     ctx.plan["history"] = history
     ctx.headline["completion_p50"] = data.get("p50")
     ctx.headline["completion_p90"] = data.get("p90")
+    ctx.headline["bottleneck"] = bottleneck(data.get("finish_by_type", {}), data["start"])
     curve = data.get("monthly_released") or []
     if curve and data.get("area_m2"):
         ctx.headline["forecast_end"] = curve[-1]["month"]
@@ -246,10 +248,10 @@ def what_if(ctx: DemoContext) -> None:
     from minemap.plan.whatif import Option, run_whatif
 
     context = ctx.plan["context"]
-    text = f"{WHATIF}@{context.start:%Y-%m}"
+    texts = [f"{w}@{context.start:%Y-%m}" for w in WHATIFS]
     data = run_whatif(
         context,
-        [Option(text, parse_change(text, context.catalogue))],
+        [Option(t, parse_change(t, context.catalogue)) for t in texts],
         history=ctx.plan["history"],
         benefit=ctx.plan["scores"],
         priorities=ctx.plan["priorities"].table,
@@ -258,12 +260,16 @@ def what_if(ctx: DemoContext) -> None:
         horizon=FORECAST_MONTHS,
     )
     write_json(ctx.plan_dir / "whatif.json", data)
-    option = data["options"][0] if data.get("options") else {}
+    first = data["options"][0] if data.get("options") else {}
     ctx.headline.update(
-        whatif=text,
-        whatif_p50=option.get("p50"),
-        months_saved=option.get("months_saved"),
-        casualties_averted=option.get("casualties_averted"),
+        whatif=texts[0],
+        whatif_p50=first.get("p50"),
+        months_saved=first.get("months_saved"),
+        casualties_averted=first.get("casualties_averted"),
+        whatif_options=[
+            {k: row.get(k) for k in ("option", "p50", "months_saved", "casualties_averted")}
+            for row in data.get("options", [])
+        ],
     )
     ctx.outputs["what-if"] = ctx.plan_dir / "whatif.json"
 
@@ -296,7 +302,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("prioritising hazards", prioritise_hazards),
     ("scheduling clearance", schedule_fleet),
     ("forecasting completion", forecast_completion),
-    ("what-if: two more machines", what_if),
+    ("what-if: ten more machines, ten more dog teams", what_if),
     ("writing the monthly report", monthly_report),
 ]
 
@@ -348,11 +354,12 @@ def headline_lines(ctx: DemoContext) -> list[str]:
             f"Completion of clearance: not by {h.get('forecast_end')} at the current pace"
             + ("" if share is None else f" ({100 * share:.0f}% of the area released by then, P50)")
         )
-    if "whatif" in h:
-        saved = h.get("months_saved")
-        averted = h.get("casualties_averted")
+    if h.get("bottleneck"):
+        lines.append(f"  {h['bottleneck']}")
+    for row in h.get("whatif_options", []):
+        saved, averted = row.get("months_saved"), row.get("casualties_averted")
         lines.append(
-            f"What-if {h['whatif']}: P50 {h.get('whatif_p50') or 'beyond the forecast'}, "
+            f"What-if {row['option']}: P50 {row.get('p50') or 'beyond the forecast'}, "
             + ("months saved n/a" if saved is None else f"{saved:.0f} months saved")
             + ("" if averted is None else f", {averted:.1f} casualties averted")
         )

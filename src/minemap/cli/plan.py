@@ -297,7 +297,7 @@ def forecast_cmd(
     """Completion P10/P50/P90, released-area curve and casualties per year."""
     import numpy as np
 
-    from minemap.plan.forecast import run_forecast
+    from minemap.plan.forecast import bottleneck, run_forecast
     from minemap.plan.model import build_instance
     from minemap.plan.outputs import forecast_png, write_json
     from minemap.plan.prioritise import priority_scores
@@ -334,6 +334,9 @@ def forecast_cmd(
     click.echo(
         f"completion: P10 {data['p10']}, P50 {data['p50']}, P90 {data['p90']} ({draws} draws)"
     )
+    binding = bottleneck(data.get("finish_by_type", {}), data["start"])
+    if binding:
+        click.echo(binding)
     first = data["casualties_per_year"][0] if data["casualties_per_year"] else None
     if first:
         click.echo(

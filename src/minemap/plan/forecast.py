@@ -322,6 +322,35 @@ class Forecast:
         return out
 
 
+def bottleneck(finish_by_type: dict[str, dict[str, Any]], start: str) -> str | None:
+    """One sentence naming the asset types that finish last, from ``finish_by_type``.
+
+    The types that are last in at least a quarter of the draws bind completion;
+    more of any other type shortens nothing, it only releases its share sooner.
+    """
+    if not finish_by_type:
+        return None
+    binding = {k: v for k, v in finish_by_type.items() if v["share_of_draws_last"] >= 0.25}
+    if not binding:
+        return None
+    first = dt.date.fromisoformat(start[:10])
+
+    def month(value: float | None) -> str:
+        if value is None:
+            return "never"
+        m = first.month - 1 + int(value)
+        return f"{first.year + m // 12}-{m % 12 + 1:02d}"
+
+    keys = list(binding)
+    names = keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]
+    shares = ", ".join(f"{v['share_of_draws_last']:.0%}" for v in binding.values())
+    others = ", ".join(
+        f"{k} by {month(v['months_p50'])}" for k, v in finish_by_type.items() if k not in binding
+    )
+    text = f"Bottleneck: {names} teams finish last ({shares} of draws)"
+    return text + (f"; the others finish their share (P50): {others}" if others else "")
+
+
 def _month_quantile(months: np.ndarray, q: float) -> float | None:
     value = float(np.quantile(months, q, method="inverted_cdf"))
     return value + 1 if math.isfinite(value) and value >= 0 else None
