@@ -36,7 +36,7 @@ def gantt_png(
     rank = np.empty(len(scores))
     rank[order] = np.linspace(0, 1, len(scores)) if len(scores) > 1 else 0
     assets = np.unique(t["asset"]) if not t.empty else np.zeros(0, int)
-    assets = assets[np.lexsort((assets, inst.asset_type[assets]))][:max_assets]
+    assets = _rows_by_type(assets, inst.asset_type[assets], max_assets)
     row_of = {int(a): i for i, a in enumerate(assets)}
     height = max(3.0, min(16.0, 0.12 * len(assets) + 1.5))
     fig, ax = plt.subplots(figsize=(12, height), dpi=110)
@@ -63,7 +63,9 @@ def gantt_png(
     ax.set_xlim(0, inst.months)
     ax.set_xlabel("month")
     shown = (
-        f" (first {len(assets)} of {inst.n_assets} assets)" if inst.n_assets > len(assets) else ""
+        f" ({len(assets)} of {inst.n_assets} assets, every type)"
+        if inst.n_assets > len(assets)
+        else ""
     )
     ax.set_title(f"Clearance and survey schedule{shown}: colour = hazard priority (dark = first)")
     sm = plt.cm.ScalarMappable(cmap=cmap)
@@ -73,6 +75,17 @@ def gantt_png(
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _rows_by_type(assets: np.ndarray, types: np.ndarray, limit: int) -> np.ndarray:
+    """At most ``limit`` assets grouped by type, each type kept in proportion (one at least)."""
+    kinds, counts = np.unique(types, return_counts=True)
+    if len(assets) <= limit:
+        quota = counts
+    else:
+        quota = np.maximum(1, np.floor(limit * counts / counts.sum()).astype(int))
+    keep = [np.sort(assets[types == k])[:q] for k, q in zip(kinds, quota, strict=True)]
+    return np.concatenate(keep) if keep else assets
 
 
 def forecast_png(forecast: Forecast, path: Path) -> Path:
