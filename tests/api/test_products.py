@@ -118,6 +118,39 @@ def test_dashboard_follows_writes(client: TestClient, headers: Headers) -> None:
     assert after == before + 42
 
 
+def test_dashboard_follows_writes_by_other_processes(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session recorded straight into the store (an import, QGIS) shows on the next read."""
+    from minemap.api import cache
+    from tests.api.conftest import LAT, LON, to_store
+
+    monkeypatch.setattr(cache, "POSTGIS_SECONDS", 1e-6)
+    before = client.get("/api/dashboard").json()["figures"]["eore_beneficiaries"]
+    with open_store(world.url) as store:
+        store.insert(
+            "eore_sessions",
+            [
+                {
+                    "held_on": "2024-05-02",
+                    "method": "session",
+                    "men": 5,
+                    "women": 6,
+                    "geometry": to_store(Point(LON + 0.01, LAT + 0.01)),
+                }
+            ],
+            user="import",
+        )
+    assert client.get("/api/dashboard").json()["figures"]["eore_beneficiaries"] == before + 11
+
+
+def test_a_warmed_app_has_its_dashboard_ready(world: World) -> None:
+    app = create_app(world.url, warm=True)
+    with TestClient(app) as warmed:
+        d = warmed.get("/api/dashboard").json()
+    assert d["figures"]["victims_injured"] == 1
+
+
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "csv", "xlsx", "kml"])
 def test_downloads_in_every_format(
     client: TestClient, headers: Headers, fmt: str, tmp_path: Path

@@ -11,7 +11,9 @@ error tree maps onto HTTP: a :class:`~minemap.errors.ValidationError` is
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +37,8 @@ from minemap.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+
+logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(str(resources.files("minemap") / "api" / "static"))
 
@@ -158,6 +162,7 @@ def create_app(
     secret: str | None = None,
     token_hours: float = 8.0,
     max_body_bytes: int = 5 * 1024 * 1024,
+    warm: bool = False,
 ) -> FastAPI:
     """The minemap web application over the store at ``db_url``.
 
@@ -165,7 +170,9 @@ def create_app(
     ``plan_dir`` one written by ``minemap plan ...``; ``basemap_pmtiles`` an
     optional PMTiles basemap drawn under the project's own layers. Tokens are
     signed with ``secret`` (default: ``MINEMAP_SECRET`` from the environment,
-    else a random one, so tokens end with the process).
+    else a random one, so tokens end with the process). ``warm``: compute the
+    dashboard in the background at start-up, so its first visitor does not wait
+    for every record to be read (``minemap serve`` does).
     """
     from minemap.api.routes import audit, auth, downloads, maps, products, records, web
 
@@ -185,7 +192,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warming = (
+            asyncio.get_running_loop().run_in_executor(None, _warm_dashboard, state)
+            if warm
+            else None
+        )
         yield
+        if warming is not None:
+            await warming
         state.close()
 
     app = FastAPI(
@@ -216,6 +230,15 @@ def create_app(
     return app
 
 
+def _warm_dashboard(state: AppState) -> None:
+    from minemap.api import dashboard
+
+    try:
+        dashboard.series(state, state.store())
+    except Exception:  # the first visitor will see the error; start-up goes on
+        logger.exception("could not prepare the dashboard at start-up")
+
+
 def app_from_env() -> FastAPI:
     """The application configured by ``MINEMAP_SERVE_*`` (for uvicorn's worker processes)."""
     return create_app(
@@ -223,4 +246,5 @@ def app_from_env() -> FastAPI:
         os.environ.get("MINEMAP_SERVE_MAP") or None,
         plan_dir=os.environ.get("MINEMAP_SERVE_PLAN") or None,
         basemap_pmtiles=os.environ.get("MINEMAP_SERVE_BASEMAP") or None,
+        warm=True,
     )

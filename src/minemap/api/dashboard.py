@@ -2,8 +2,10 @@
 
 The report, ``minemap summary`` and the web dashboards read the same
 functions, so the page never disagrees with the printed report. Results are
-kept for a few seconds (and dropped on every write through the API), since
-a dashboard is read far more often than records change.
+kept while the records stay the same (the store's data version: any write,
+through the API or by another process) and the plan's forecast file is
+unchanged, since a dashboard is read far more often than records change and
+reading every record of a national store takes seconds.
 """
 
 from __future__ import annotations
@@ -11,35 +13,32 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from minemap.api.cache import data_version
 from minemap.report import summary as national
 
 if TYPE_CHECKING:
     from minemap.api.deps import AppState
     from minemap.store import Store
 
-CACHE_SECONDS = 20.0
-_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_cache: dict[tuple[Any, ...], Any] = {}
 _lock = threading.Lock()
 
 
 def _cached(state: AppState, key: tuple[Any, ...], make: Any) -> Any:
-    full = (id(state), state.generation, *key)
-    now = time.monotonic()
+    full = (id(state), data_version(state), *key)
     with _lock:
-        hit = _cache.get(full)
-        if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        if full in _cache:
+            return _cache[full]
     value = make()
     with _lock:
         if len(_cache) > 64:
             _cache.clear()
-        _cache[full] = (now, value)
+        _cache[full] = value
     return value
 
 
@@ -89,7 +88,9 @@ def series(state: AppState, store: Store) -> Any:
             "progress": progress,
         }
 
-    return _cached(state, ("series",), make)
+    forecast = forecast_file(state.plan_dir)
+    stamp = forecast.stat().st_mtime_ns if forecast is not None else None
+    return _cached(state, ("series", stamp), make)
 
 
 def _progress(state: AppState, released: pd.DataFrame, remaining_m2: float) -> dict[str, Any]:

@@ -76,6 +76,6 @@ def serve(
             log_level="warning",
         )
         return
-    app = create_app(db_url, map_dir, plan_dir=plan_dir, basemap_pmtiles=basemap)
+    app = create_app(db_url, map_dir, plan_dir=plan_dir, basemap_pmtiles=basemap, warm=True)
     click.echo(f"minemap: serving {db_url} on http://{host}:{port}/ (API docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

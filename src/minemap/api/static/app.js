@@ -522,6 +522,8 @@ const METHOD_COLOURS = { cancelled: "#b7e4c7", reduced: "#52b788", cleared: "#1b
 const PEOPLE_COLOURS = { men: "#1d4e89", women: "#c026d3", boys: "#38bdf8", girls: "#f472b6" };
 
 async function loadDashboard() {
+  // the first answer on a large store takes seconds (it reads every record); say so meanwhile
+  document.getElementById("kpis").replaceChildren(el("p", { class: "hint", text: t("loading") }));
   state.dashboard = await api("/api/dashboard");
   renderDashboard(state.dashboard);
 }
