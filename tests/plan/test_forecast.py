@@ -65,3 +65,18 @@ def test_bottleneck_names_the_types_that_finish_last() -> None:
     # month 14 after July 2026 is September 2027
     assert "machine by 2027-09" in text
     assert bottleneck({}, "2026-07-01") is None
+
+
+def test_a_fleet_that_cannot_clear_says_who_could(small_context: PlanContext) -> None:
+    ctx = small_context
+    survey_only = ctx.assets[ctx.assets["type"] == "nts"]
+    assert len(survey_only)
+    data = _forecast(ctx, 7, survey_only).to_json()  # type: ignore[attr-defined]
+    assert data["p50"] is None
+    note = next(n for n in data["notes"] if "can be cleared by no asset type in service" in n)
+    assert f"{len(ctx.hazards)} of {len(ctx.hazards)} open hazards" in note
+    assert "manual" in note
+    assert "plan whatif --add" in note
+    # with the whole fleet every hazard has a type that can clear it
+    full = _forecast(ctx, 7).to_json()  # type: ignore[attr-defined]
+    assert not any("no asset type in service" in n for n in full["notes"])

@@ -232,7 +232,8 @@ def forecast_completion(ctx: DemoContext) -> None:
     ctx.plan["history"] = history
     ctx.headline["completion_p50"] = data.get("p50")
     ctx.headline["completion_p90"] = data.get("p90")
-    ctx.headline["bottleneck"] = bottleneck(data.get("finish_by_type", {}), data["start"])
+    if data.get("p50"):  # with no completion in sight, the notes say why instead
+        ctx.headline["bottleneck"] = bottleneck(data.get("finish_by_type", {}), data["start"])
     curve = data.get("monthly_released") or []
     if curve and data.get("area_m2"):
         ctx.headline["forecast_end"] = curve[-1]["month"]

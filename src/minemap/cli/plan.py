@@ -331,10 +331,19 @@ def forecast_cmd(
     data = f.to_json()
     write_json(out_dir / "forecast.json", data)
     forecast_png(f, out_dir / "forecast.png")
-    click.echo(
-        f"completion: P10 {data['p10']}, P50 {data['p50']}, P90 {data['p90']} ({draws} draws)"
-    )
-    binding = bottleneck(data.get("finish_by_type", {}), data["start"])
+    if data["p50"] is None:
+        click.echo(
+            f"completion: not within {horizon_months} months in most draws "
+            f"({data['share_done_in_horizon']:.0%} of {draws} draws finish)"
+        )
+        for note in data["notes"]:
+            click.echo(f"  {note}")
+    else:
+        click.echo(
+            f"completion: P10 {data['p10']}, P50 {data['p50']}, "
+            f"P90 {data['p90'] or f'beyond {horizon_months} months'} ({draws} draws)"
+        )
+    binding = data["p50"] and bottleneck(data.get("finish_by_type", {}), data["start"])
     if binding:
         click.echo(binding)
     first = data["casualties_per_year"][0] if data["casualties_per_year"] else None
@@ -409,13 +418,14 @@ def whatif_cmd(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "whatif.json", data)
+    beyond = f"beyond {horizon_months} months"
     b = data["baseline"]
-    click.echo(f"baseline: P50 {b['p50']}, P90 {b['p90']}")
+    click.echo(f"baseline: P50 {b['p50'] or beyond}, P90 {b['p90'] or beyond}")
     for row in data["options"]:
         saved = row["months_saved"]
         per = row["cost_per_month_saved"]
         click.echo(
-            f"  {row['option']}: P50 {row['p50']}, P90 {row['p90']}, "
+            f"  {row['option']}: P50 {row['p50'] or beyond}, P90 {row['p90'] or beyond}, "
             f"{'n/a' if saved is None else f'{saved:+.0f}'} months, "
             f"{row['casualties_averted']:.1f} casualties averted, "
             f"{'n/a' if per is None else f'USD {per:,.0f}'} per month saved"

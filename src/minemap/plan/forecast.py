@@ -677,6 +677,9 @@ def run_forecast(
     undone = float(np.mean(~np.isfinite(completion)))
     if undone > 0:
         notes.append(f"{undone:.0%} of draws do not finish within {horizon} months")
+    unserved = _unserved(long, hz)
+    if unserved:
+        notes.append(unserved)
     return Forecast(
         draws=D,
         seed=seed,
@@ -711,6 +714,30 @@ def run_forecast(
         type_finish=type_finish,
         types=list(inst.types),
         plans=plans,
+    )
+
+
+def _unserved(inst: Instance, hz: _Hazards) -> str | None:
+    """A note on the hazards no clearance type of the fleet can work, and who could."""
+    fleet = inst.type_capacity().sum(axis=1) > 0
+    clearing = ~inst.survey
+    served = ((hz.base > 0) & (clearing & fleet)[:, None]).any(axis=0)
+    lost = (hz.area > 0) & ~served
+    if not lost.any():
+        return None
+    could = [
+        inst.types[k] for k in np.flatnonzero(clearing & ~fleet) if (hz.base[k, lost] > 0).any()
+    ]
+    text = (
+        f"{int(lost.sum())} of {len(lost)} open hazards ({hz.area[lost].sum():,.0f} ha) "
+        "can be cleared by no asset type in service"
+    )
+    if not could:
+        return text + ": no type in the catalogue can work them (check its capability limits)"
+    return (
+        text + f"; the catalogue allows {' or '.join(could)} teams there. Completion waits for "
+        "them: "
+        f"'minemap plan whatif --add {could[0]}=N@YYYY-MM' shows what adding some gives"
     )
 
 
