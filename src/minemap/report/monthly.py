@@ -493,7 +493,7 @@ def _eore_and_resources(report: MonthlyReport) -> None:
             Column("staff_female", "Women"),
             Column("staff", "Staff"),
             Column("assets", "Assets"),
-            Column("deminers", "With assets"),
+            Column("deminers", "Deminers on assets"),
         ],
         total=True,
     )
