@@ -18,11 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from minemap.plan.forecast import history_from, run_forecast
+from minemap.plan.forecast import context_history, run_forecast
 from minemap.plan.model import build_instance
-from minemap.plan.prioritise import load_weights, prioritise, priority_scores
+from minemap.plan.prioritise import prioritise_context, priority_scores
 from minemap.plan.schedule import make_schedule
 from minemap.plan.synthetic import synthetic_context
 
@@ -39,9 +37,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         ctx = synthetic_context(args.hazards, args.assets, Path(tmp), seed=1)
-        pr = prioritise(
-            ctx.hazards, load_weights(), settlements=ctx.settlements, accidents=ctx.accidents
-        )
+        pr = prioritise_context(ctx)
         scores = priority_scores(pr, ctx.hazards["id"].to_numpy())
         inst = build_instance(
             ctx.hazards, ctx.assets, ctx.catalogue, ctx.start, args.months, benefit=scores
@@ -74,12 +70,10 @@ def main() -> None:
             forecast = run_forecast(
                 build_instance(ctx.hazards, ctx.assets, cat, ctx.start, 120, benefit=scores),
                 ctx.hazards,
-                history=history_from(ctx.releases, ctx.accidents, ctx.victims, ctx.start),
+                history=context_history(ctx),
                 priorities=pr.table,
                 draws=args.draws,
                 seed=1,
-                cv_of=np.array([cat[k].productivity_cv for k in inst.types]),
-                stoppage_of=np.array([cat[k].stoppage_share for k in inst.types]),
             )
             ftimes.append(time.perf_counter() - t)
             fcpu.append(time.process_time() - c)

@@ -64,9 +64,9 @@ def main() -> None:
     parser.add_argument("--map", type=Path, default=None, help="its hazard map (with --world)")
     args = parser.parse_args()
 
-    from minemap.plan.forecast import history_from
+    from minemap.plan.forecast import context_history
     from minemap.plan.inputs import load_context
-    from minemap.plan.prioritise import load_weights, prioritise
+    from minemap.plan.prioritise import prioritise_context
     from minemap.plan.simulate import simulate
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,15 +83,8 @@ def main() -> None:
         start = (snapshot.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         t, c = time.perf_counter(), time.process_time()
         ctx = load_context(db, hazard_map, start=start)
-        pr = prioritise(
-            ctx.hazards,
-            load_weights(),
-            settlements=ctx.settlements,
-            accidents=ctx.accidents,
-            roads=ctx.roads,
-            today=ctx.start,
-        )
-        history = history_from(ctx.releases, ctx.accidents, ctx.victims, ctx.start)
+        pr = prioritise_context(ctx)
+        history = context_history(ctx)
         result = simulate(ctx, pr, world / "truth.gpkg", years=args.years, history=history)
         wall, cpu = time.perf_counter() - t, time.process_time() - c
     print(

@@ -141,8 +141,9 @@ def _next_month(month: str) -> dt.date:
 
 def prioritise_hazards(ctx: DemoContext) -> None:
     """The plan starts the month after the latest record; hazards ranked and explained."""
+    from minemap.plan.forecast import context_history
     from minemap.plan.inputs import load_context
-    from minemap.plan.prioritise import load_weights, prioritise, priority_scores
+    from minemap.plan.prioritise import prioritise_context, priority_scores
     from minemap.report.summary import Records, last_month
     from minemap.store import open_store
 
@@ -153,14 +154,7 @@ def prioritise_hazards(ctx: DemoContext) -> None:
         msg = f"{ctx.scenario}: the scenario holds no dated record to report on"
         raise click.ClickException(msg)
     context = load_context(str(ctx.db), ctx.map_dir, start=_next_month(month))
-    priorities = prioritise(
-        context.hazards,
-        load_weights(None),
-        settlements=context.settlements,
-        accidents=context.accidents,
-        roads=context.roads,
-        today=context.start,
-    )
+    priorities = prioritise_context(context)
     ctx.plan_dir.mkdir(parents=True, exist_ok=True)
     priorities.table.to_csv(ctx.plan_dir / "priorities.csv", index=False)
     priorities.sensitivity.to_csv(ctx.plan_dir / "sensitivity.csv", index=False)
@@ -168,68 +162,55 @@ def prioritise_hazards(ctx: DemoContext) -> None:
         records=records,
         month=month,
         context=context,
+        history=context_history(context),
         priorities=priorities,
         scores=priority_scores(priorities, context.hazards["id"].to_numpy()),
     )
     ctx.outputs["priorities"] = ctx.plan_dir / "priorities.csv"
 
 
-def schedule_fleet(ctx: DemoContext) -> None:
+def _instance(ctx: DemoContext, months: int) -> Any:
     from minemap.plan.model import build_instance
-    from minemap.plan.outputs import gantt_png, schedule_csv, write_json
+
+    context = ctx.plan["context"]
+    return build_instance(
+        context.hazards,
+        context.assets,
+        context.catalogue,
+        context.start,
+        months,
+        benefit=ctx.plan["scores"],
+        history=ctx.plan["history"].release_history(),
+    )
+
+
+def schedule_fleet(ctx: DemoContext) -> None:
+    from minemap.plan.outputs import write_schedule
     from minemap.plan.schedule import make_schedule
 
-    context, scores = ctx.plan["context"], ctx.plan["scores"]
-    instance = build_instance(
-        context.hazards, context.assets, context.catalogue, context.start, SCHEDULE_MONTHS,
-        benefit=scores,
-    )  # fmt: skip
+    instance = _instance(ctx, SCHEDULE_MONTHS)
     schedule = make_schedule(instance, time_limit=ctx.schedule_seconds)
-    schedule_csv(instance, schedule, ctx.plan_dir / "schedule.csv")
-    gantt_png(instance, schedule, scores, ctx.plan_dir / "gantt.png")
-    write_json(
-        ctx.plan_dir / "summary.json",
-        {
-            "objective": round(schedule.objective, 6),
-            "bound": round(schedule.bound, 6),
-            "gap": round(schedule.gap, 6),
-            "method": schedule.method,
-            "start": context.start.isoformat(),
-        },
+    summary = write_schedule(
+        ctx.plan["context"].hazards, instance, schedule, ctx.plan["scores"], ctx.plan_dir
     )
-    ctx.headline["schedule_gap"] = round(schedule.gap, 4)
+    ctx.headline["schedule_gap"] = round(summary["gap"], 4)
     ctx.outputs["schedule"] = ctx.plan_dir / "schedule.csv"
 
 
 def forecast_completion(ctx: DemoContext) -> None:
-    import numpy as np
+    from minemap.plan.forecast import bottleneck, run_forecast
+    from minemap.plan.outputs import write_forecast
 
-    from minemap.plan.forecast import bottleneck, history_from, run_forecast
-    from minemap.plan.model import build_instance
-    from minemap.plan.outputs import forecast_png, write_json
-
-    context, scores = ctx.plan["context"], ctx.plan["scores"]
-    catalogue = context.catalogue
-    history = history_from(context.releases, context.accidents, context.victims, context.start)
-    instance = build_instance(
-        context.hazards, context.assets, catalogue, context.start, FORECAST_MONTHS,
-        benefit=scores,
-    )  # fmt: skip
     forecast = run_forecast(
-        instance,
-        context.hazards,
-        history=history,
+        _instance(ctx, FORECAST_MONTHS),
+        ctx.plan["context"].hazards,
+        history=ctx.plan["history"],
         priorities=ctx.plan["priorities"].table,
         draws=ctx.draws,
         seed=ctx.seed,
         horizon=FORECAST_MONTHS,
-        cv_of=np.array([catalogue[k].productivity_cv for k in instance.types]),
-        stoppage_of=np.array([catalogue[k].stoppage_share for k in instance.types]),
     )
-    data = forecast.to_json()
-    write_json(ctx.plan_dir / "forecast.json", data)
-    forecast_png(forecast, ctx.plan_dir / "forecast.png")
-    ctx.plan["history"] = history
+    data = write_forecast(forecast, ctx.plan_dir)
     ctx.headline["completion_p50"] = data.get("p50")
     ctx.headline["completion_p90"] = data.get("p90")
     if data.get("p50"):  # with no completion in sight, the notes say why instead

@@ -38,33 +38,6 @@ def _context(db_url: str, map_dir: Path, start: dt.datetime | None, catalogue: P
     )
 
 
-def _priorities(ctx: Any, weights: Path | None) -> Any:
-    from minemap.plan.prioritise import load_weights, prioritise
-
-    return prioritise(
-        ctx.hazards,
-        load_weights(weights),
-        settlements=ctx.settlements,
-        accidents=ctx.accidents,
-        roads=ctx.roads,
-        today=ctx.start,
-    )
-
-
-def _history(ctx: Any) -> Any:
-    from minemap.plan.forecast import history_from
-
-    return history_from(
-        ctx.releases,
-        ctx.accidents,
-        ctx.victims,
-        ctx.start,
-        activities=ctx.activities,
-        assets=ctx.assets,
-        catalogue=ctx.catalogue,
-    )
-
-
 def _seed(seed: int | None) -> int:
     from minemap.settings import get_settings
 
@@ -93,8 +66,10 @@ def prioritise_cmd(
     catalogue: Path | None,
 ) -> None:
     """Score every open hazard, explain each score, and report rank sensitivity."""
+    from minemap.plan.prioritise import prioritise_context
+
     ctx = _context(db_url, map_dir, start, catalogue)
-    pr = _priorities(ctx, weights)
+    pr = prioritise_context(ctx, weights)
     out_dir.mkdir(parents=True, exist_ok=True)
     pr.table.to_csv(out_dir / "priorities.csv", index=False)
     pr.sensitivity.to_csv(out_dir / "sensitivity.csv", index=False)
@@ -208,14 +183,14 @@ def schedule_cmd(
     catalogue: Path | None,
 ) -> None:
     """Assign assets to hazards month by month; report the gap to the bound."""
-    from minemap.plan.model import HA, build_instance
-    from minemap.plan.outputs import gantt_png, hazards_gpkg, schedule_csv, write_json
-    from minemap.plan.prioritise import priority_scores
+    from minemap.plan.model import build_instance
+    from minemap.plan.outputs import write_schedule
+    from minemap.plan.prioritise import prioritise_context, priority_scores
     from minemap.plan.release import release_history
-    from minemap.plan.schedule import hazard_dates, make_schedule, monthly_release
+    from minemap.plan.schedule import make_schedule
 
     ctx = _context(db_url, map_dir, start, catalogue)
-    pr = _priorities(ctx, weights)
+    pr = prioritise_context(ctx, weights)
     scores = priority_scores(pr, ctx.hazards["id"].to_numpy())
     inst = build_instance(
         ctx.hazards,
@@ -228,36 +203,7 @@ def schedule_cmd(
         history=release_history(ctx.releases),
     )
     sched = make_schedule(inst, method=method, time_limit=time_limit)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    table = schedule_csv(inst, sched, out_dir / "schedule.csv")
-    gantt_png(inst, sched, scores, out_dir / "gantt.png")
-    hazards_gpkg(ctx.hazards, inst, sched, scores, out_dir / "planned_hazards.gpkg")
-    released = monthly_release(inst, sched)
-    summary = {
-        "objective": round(sched.objective, 6),
-        "bound": round(sched.bound, 6),
-        "gap": round(sched.gap, 6),
-        "method": sched.method,
-        "seconds": round(sched.seconds, 2),
-        "bound_seconds": round(sched.bound_seconds, 2),
-        "hazards": inst.n_hazards,
-        "work_items": inst.n_items,
-        "assets": inst.n_assets,
-        "months": inst.months,
-        "start": ctx.start.isoformat(),
-        "area_m2": round(float(inst.hazard_area.sum() * HA), 1),
-        "released_m2": round(float(released.sum() * HA), 1),
-        "hazards_finished": int(hazard_dates(inst, sched)["end_month"].notna().sum()),
-        "released_m2_by_work": {
-            "NTS": round(float(table.loc[table["work"] == "NTS", "released_m2"].sum()), 1),
-            "TS/clearance": round(
-                float(table.loc[table["work"] == "TS/clearance", "released_m2"].sum()), 1
-            ),
-        },
-        "land_release": inst.land.summary(),
-        "notes": sched.notes,
-    }
-    write_json(out_dir / "summary.json", summary)
+    summary = write_schedule(ctx.hazards, inst, sched, scores, out_dir)
     click.echo(
         f"{summary['hazards_finished']}/{inst.n_hazards} hazards finished "
         f"in {horizon_months} months; objective {sched.objective:.3f}, "
@@ -295,17 +241,15 @@ def forecast_cmd(
     catalogue: Path | None,
 ) -> None:
     """Completion P10/P50/P90, released-area curve and casualties per year."""
-    import numpy as np
-
-    from minemap.plan.forecast import bottleneck, run_forecast
+    from minemap.plan.forecast import bottleneck, context_history, run_forecast
     from minemap.plan.model import build_instance
-    from minemap.plan.outputs import forecast_png, write_json
-    from minemap.plan.prioritise import priority_scores
+    from minemap.plan.outputs import write_forecast
+    from minemap.plan.prioritise import prioritise_context, priority_scores
 
     ctx = _context(db_url, map_dir, start, catalogue)
-    pr = _priorities(ctx, weights)
+    pr = prioritise_context(ctx, weights)
     scores = priority_scores(pr, ctx.hazards["id"].to_numpy())
-    history = _history(ctx)
+    history = context_history(ctx)
     inst = build_instance(
         ctx.hazards,
         ctx.assets,
@@ -315,7 +259,6 @@ def forecast_cmd(
         benefit=scores,
         history=history.release_history(),
     )
-    cat = ctx.catalogue
     f = run_forecast(
         inst,
         ctx.hazards,
@@ -324,13 +267,8 @@ def forecast_cmd(
         draws=draws,
         seed=_seed(seed),
         horizon=horizon_months,
-        cv_of=np.array([cat[k].productivity_cv for k in inst.types]),
-        stoppage_of=np.array([cat[k].stoppage_share for k in inst.types]),
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data = f.to_json()
-    write_json(out_dir / "forecast.json", data)
-    forecast_png(f, out_dir / "forecast.png")
+    data = write_forecast(f, out_dir)
     if data["p50"] is None:
         click.echo(
             f"completion: not within {horizon_months} months in most draws "
@@ -396,19 +334,20 @@ def whatif_cmd(
     catalogue: Path | None,
 ) -> None:
     """The forecast with more (or fewer) assets: months saved, casualties averted, cost."""
+    from minemap.plan.forecast import context_history
     from minemap.plan.model import parse_change
     from minemap.plan.outputs import write_json
-    from minemap.plan.prioritise import priority_scores
+    from minemap.plan.prioritise import prioritise_context, priority_scores
     from minemap.plan.whatif import Option, run_whatif
 
     ctx = _context(db_url, map_dir, start, catalogue)
     options = [Option(text, parse_change(text, ctx.catalogue)) for text in adds]
-    pr = _priorities(ctx, weights)
+    pr = prioritise_context(ctx, weights)
     scores = priority_scores(pr, ctx.hazards["id"].to_numpy())
     data = run_whatif(
         ctx,
         options,
-        history=_history(ctx),
+        history=context_history(ctx),
         benefit=scores,
         priorities=pr.table,
         draws=draws,
@@ -459,12 +398,14 @@ def simulate_cmd(
     catalogue: Path | None,
 ) -> None:
     """Replay strategies against a scenario's truth: mines found and casualties."""
+    from minemap.plan.forecast import context_history
     from minemap.plan.outputs import write_json
+    from minemap.plan.prioritise import prioritise_context
     from minemap.plan.simulate import simulate
 
     ctx = _context(db_url, map_dir, start, catalogue)
-    pr = _priorities(ctx, weights)
-    result = simulate(ctx, pr, truth, years=years, history=_history(ctx))
+    pr = prioritise_context(ctx, weights)
+    result = simulate(ctx, pr, truth, years=years, history=context_history(ctx))
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "simulation.json", result)
     for row in result["strategies"]:

@@ -42,6 +42,7 @@ import pandas as pd
 
 from minemap.errors import ConfigError
 from minemap.plan.catalogue import Catalogue
+from minemap.plan.inputs import PlanContext
 from minemap.plan.model import HA, Instance, clearance_work, discount_factors, hazard_land
 from minemap.plan.release import (
     DEFAULT_CANCEL_SHARE,
@@ -130,6 +131,19 @@ def history_from(
         else:
             h.casualties = float(len(accidents))
     return h
+
+
+def context_history(context: PlanContext) -> History:
+    """:func:`history_from` on everything a plan's inputs hold, the fleet's pace included."""
+    return history_from(
+        context.releases,
+        context.accidents,
+        context.victims,
+        context.start,
+        activities=context.activities,
+        assets=context.assets,
+        catalogue=context.catalogue,
+    )
 
 
 _WORK = {"NTS": "NTS", "TS": "TS", "clearance": "clearance", "EOD": "clearance"}
@@ -553,8 +567,6 @@ def run_forecast(
     seed: int = 42,
     horizon: int = DEFAULT_HORIZON,
     casualty_years: int = 10,
-    cv_of: np.ndarray | None = None,
-    stoppage_of: np.ndarray | None = None,
     baseline: Forecast | None = None,
 ) -> Forecast:
     """Monte Carlo forecast of ``inst`` (see the module docstring).
@@ -582,11 +594,9 @@ def run_forecast(
     g_mean = min(max(land.cancel_share, 1e-4), 1 - 1e-4)
     kappa = min(land.cancel_evidence, 200) + 2.0
     g = rng.beta(g_mean * kappa, (1 - g_mean) * kappa, size=D) / g_mean
-    cv = cv_of if cv_of is not None else np.full(K, 0.25)
-    sigma = np.sqrt(np.log1p(cv**2))
+    sigma = np.sqrt(np.log1p(inst.productivity_cv**2))
     mult = rng.lognormal(-(sigma**2) / 2, sigma, size=(D, K))
-    stop_mean = stoppage_of if stoppage_of is not None else np.full(K, 0.05)
-    stop_mean = np.clip(stop_mean, 1e-4, 0.95)
+    stop_mean = np.clip(inst.stoppage_share, 1e-4, 0.95)
     stops = rng.beta(
         (stop_mean * 20)[None, :, None], ((1 - stop_mean) * 20)[None, :, None], size=(D, K, L)
     )

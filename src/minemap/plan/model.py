@@ -88,6 +88,8 @@ class Instance:
     land: LandRelease
     base_factor: np.ndarray  # (K, H) terrain x cover x contamination factors
     ts_speedup: np.ndarray  # (K,) 0: the type does no technical survey
+    productivity_cv: np.ndarray  # (K,) coefficient of variation of the type's productivity
+    stoppage_share: np.ndarray  # (K,) mean share of a month the type loses to stoppages
 
     @property
     def n_items(self) -> int:
@@ -318,6 +320,8 @@ def build_instance(
         land=land,
         base_factor=base,
         ts_speedup=ts_speedup,
+        productivity_cv=np.array([catalogue[k].productivity_cv for k in types]),
+        stoppage_share=np.array([catalogue[k].stoppage_share for k in types]),
     )
 
 

@@ -12,7 +12,13 @@ import pandas as pd
 
 from minemap.plan.forecast import Forecast
 from minemap.plan.model import HA, Instance
-from minemap.plan.schedule import Schedule, hazard_dates, task_table
+from minemap.plan.schedule import (
+    TASK_COLUMNS,
+    Schedule,
+    hazard_dates,
+    monthly_release,
+    task_table,
+)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> Path:
@@ -86,6 +92,15 @@ def _rows_by_type(assets: np.ndarray, types: np.ndarray, limit: int) -> np.ndarr
         quota = np.maximum(1, np.floor(limit * counts / counts.sum()).astype(int))
     keep = [np.sort(assets[types == k])[:q] for k, q in zip(kinds, quota, strict=True)]
     return np.concatenate(keep) if keep else assets
+
+
+def write_forecast(forecast: Forecast, out_dir: Path) -> dict[str, Any]:
+    """``forecast.json`` and ``forecast.png``; returns the JSON content."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = forecast.to_json()
+    write_json(out_dir / "forecast.json", data)
+    forecast_png(forecast, out_dir / "forecast.png")
+    return data
 
 
 def forecast_png(forecast: Forecast, path: Path) -> Path:
@@ -182,19 +197,48 @@ def hazards_gpkg(
 
 def schedule_csv(inst: Instance, sched: Schedule, path: Path) -> pd.DataFrame:
     table = task_table(inst, sched)
-    cols = [
-        "asset_id",
-        "asset_ref",
-        "asset_type",
-        "hazard_id",
-        "hazard_ref",
-        "work",
-        "start",
-        "end",
-        "area_m2",
-        "released_m2",
-    ]
     tmp = path.with_suffix(".part")
-    table[cols].to_csv(tmp, index=False)
+    table[TASK_COLUMNS].to_csv(tmp, index=False)
     tmp.replace(path)
     return table
+
+
+def write_schedule(
+    hazards: gpd.GeoDataFrame,
+    inst: Instance,
+    sched: Schedule,
+    scores: np.ndarray,
+    out_dir: Path,
+) -> dict[str, Any]:
+    """``schedule.csv``, ``gantt.png``, ``planned_hazards.gpkg`` and ``summary.json``.
+
+    Returns the summary (objective, bound, gap, what was released by which work).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = schedule_csv(inst, sched, out_dir / "schedule.csv")
+    gantt_png(inst, sched, scores, out_dir / "gantt.png")
+    hazards_gpkg(hazards, inst, sched, scores, out_dir / "planned_hazards.gpkg")
+    by_work = table.groupby("work")["released_m2"].sum()
+    summary = {
+        "objective": round(sched.objective, 6),
+        "bound": round(sched.bound, 6),
+        "gap": round(sched.gap, 6),
+        "method": sched.method,
+        "seconds": round(sched.seconds, 2),
+        "bound_seconds": round(sched.bound_seconds, 2),
+        "hazards": inst.n_hazards,
+        "work_items": inst.n_items,
+        "assets": inst.n_assets,
+        "months": inst.months,
+        "start": inst.start.isoformat(),
+        "area_m2": round(float(inst.hazard_area.sum() * HA), 1),
+        "released_m2": round(float(monthly_release(inst, sched).sum() * HA), 1),
+        "hazards_finished": int(hazard_dates(inst, sched)["end_month"].notna().sum()),
+        "released_m2_by_work": {
+            work: round(float(by_work.get(work, 0.0)), 1) for work in ("NTS", "TS/clearance")
+        },
+        "land_release": inst.land.summary(),
+        "notes": sched.notes,
+    }
+    write_json(out_dir / "summary.json", summary)
+    return summary

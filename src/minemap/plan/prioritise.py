@@ -37,6 +37,7 @@ import pandas as pd
 import shapely
 
 from minemap.errors import ConfigError
+from minemap.plan.inputs import PlanContext
 
 TERMS = (
     "contamination",
@@ -375,6 +376,18 @@ def prioritise(
     table["explanation"] = [_explain(raw.iloc[i], contrib.iloc[i]) for i in range(len(table))]
     table = table.sort_values("rank", kind="stable").reset_index(drop=True)
     return Priorities(table=table, sensitivity=report)
+
+
+def prioritise_context(context: PlanContext, weights: Path | str | None = None) -> Priorities:
+    """:func:`prioritise` on a plan's inputs, with the weights file (default: the shipped one)."""
+    return prioritise(
+        context.hazards,
+        load_weights(weights),
+        settlements=context.settlements,
+        accidents=context.accidents,
+        roads=context.roads,
+        today=context.start,
+    )
 
 
 def priority_scores(priorities: Priorities, hazard_ids: np.ndarray) -> np.ndarray:

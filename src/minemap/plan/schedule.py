@@ -746,23 +746,26 @@ def _calendar(inst: Instance, month: int, day: float, asset: int) -> dt.date:
     return first + dt.timedelta(days=offset)
 
 
+#: The columns of ``schedule.csv`` (:func:`task_table` adds the month and days worked).
+TASK_COLUMNS = [
+    "asset_id",
+    "asset_ref",
+    "asset_type",
+    "hazard_id",
+    "hazard_ref",
+    "work",
+    "start",
+    "end",
+    "area_m2",
+    "released_m2",
+]
+
+
 def task_table(inst: Instance, sched: Schedule) -> pd.DataFrame:
     """The schedule as rows of asset, hazard, work (NTS or TS/clearance), dates and areas (m²)."""
     t = sched.tasks
-    columns = [
-        "asset_id",
-        "asset_ref",
-        "asset_type",
-        "hazard_id",
-        "hazard_ref",
-        "work",
-        "start",
-        "end",
-        "area_m2",
-        "released_m2",
-    ]
     if t.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=[*TASK_COLUMNS, "month", "day0", "day1"])
     a = t["asset"].to_numpy()
     i = t["hazard"].to_numpy()
     m = t["month"].to_numpy()

@@ -107,16 +107,12 @@ def run_whatif(
     """Baseline and every option side by side (the ``whatif.json`` content)."""
     cat = context.catalogue
     base_inst = _instance(context, context.assets, horizon, benefit, history)
-    cv = np.array([cat[k].productivity_cv for k in base_inst.types])
-    stop = np.array([cat[k].stoppage_share for k in base_inst.types])
     common: dict[str, Any] = {
         "history": history,
         "priorities": priorities,
         "draws": draws,
         "seed": seed,
         "horizon": horizon,
-        "cv_of": cv,
-        "stoppage_of": stop,
     }
     baseline = run_forecast(base_inst, context.hazards, **common)
     base_p50 = _months(baseline, 0.5)
