@@ -144,11 +144,23 @@ def test_dashboard_follows_writes_by_other_processes(
     assert client.get("/api/dashboard").json()["figures"]["eore_beneficiaries"] == before + 11
 
 
-def test_a_warmed_app_has_its_dashboard_ready(world: World) -> None:
-    app = create_app(world.url, warm=True)
-    with TestClient(app) as warmed:
-        d = warmed.get("/api/dashboard").json()
-    assert d["figures"]["victims_injured"] == 1
+def test_a_warmed_app_prepares_its_dashboard_before_any_request(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    read = national.Records.from_store
+
+    def counted(store: object) -> national.Records:
+        reads.append(1)
+        return read(store)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(national.Records, "from_store", staticmethod(counted))
+    with TestClient(create_app(world.url, warm=True)):
+        pass  # no request: start-up alone reads the records (shutdown waits for it)
+    assert reads == [1]
+    with TestClient(create_app(world.url)):
+        pass
+    assert reads == [1]  # an app that is not warmed reads nothing until asked
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "csv", "xlsx", "kml"])

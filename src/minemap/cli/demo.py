@@ -170,18 +170,9 @@ def prioritise_hazards(ctx: DemoContext) -> None:
 
 
 def _instance(ctx: DemoContext, months: int) -> Any:
-    from minemap.plan.model import build_instance
+    from minemap.plan.forecast import context_instance
 
-    context = ctx.plan["context"]
-    return build_instance(
-        context.hazards,
-        context.assets,
-        context.catalogue,
-        context.start,
-        months,
-        benefit=ctx.plan["scores"],
-        history=ctx.plan["history"].release_history(),
-    )
+    return context_instance(ctx.plan["context"], months, ctx.plan["scores"], ctx.plan["history"])
 
 
 def schedule_fleet(ctx: DemoContext) -> None:

@@ -241,8 +241,7 @@ def forecast_cmd(
     catalogue: Path | None,
 ) -> None:
     """Completion P10/P50/P90, released-area curve and casualties per year."""
-    from minemap.plan.forecast import bottleneck, context_history, run_forecast
-    from minemap.plan.model import build_instance
+    from minemap.plan.forecast import bottleneck, context_history, context_instance, run_forecast
     from minemap.plan.outputs import write_forecast
     from minemap.plan.prioritise import prioritise_context, priority_scores
 
@@ -250,17 +249,8 @@ def forecast_cmd(
     pr = prioritise_context(ctx, weights)
     scores = priority_scores(pr, ctx.hazards["id"].to_numpy())
     history = context_history(ctx)
-    inst = build_instance(
-        ctx.hazards,
-        ctx.assets,
-        ctx.catalogue,
-        ctx.start,
-        horizon_months,
-        benefit=scores,
-        history=history.release_history(),
-    )
     f = run_forecast(
-        inst,
+        context_instance(ctx, horizon_months, scores, history),
         ctx.hazards,
         history=history,
         priorities=pr.table,

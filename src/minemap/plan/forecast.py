@@ -42,8 +42,15 @@ import pandas as pd
 
 from minemap.errors import ConfigError
 from minemap.plan.catalogue import Catalogue
-from minemap.plan.inputs import PlanContext
-from minemap.plan.model import HA, Instance, clearance_work, discount_factors, hazard_land
+from minemap.plan.inputs import PlanContext, add_months
+from minemap.plan.model import (
+    HA,
+    Instance,
+    build_instance,
+    clearance_work,
+    discount_factors,
+    hazard_land,
+)
 from minemap.plan.release import (
     DEFAULT_CANCEL_SHARE,
     LOCAL_SIGMA,
@@ -143,6 +150,27 @@ def context_history(context: PlanContext) -> History:
         activities=context.activities,
         assets=context.assets,
         catalogue=context.catalogue,
+    )
+
+
+def context_instance(
+    context: PlanContext,
+    months: int,
+    benefit: np.ndarray,
+    history: History,
+    *,
+    assets: pd.DataFrame | None = None,
+) -> Instance:
+    """The planning instance of a plan's inputs (or of another fleet), released as the
+    history says land is released."""
+    return build_instance(
+        context.hazards,
+        context.assets if assets is None else assets,
+        context.catalogue,
+        context.start,
+        months,
+        benefit=benefit,
+        history=history.release_history(),
     )
 
 
@@ -350,10 +378,7 @@ def bottleneck(finish_by_type: dict[str, dict[str, Any]], start: str) -> str | N
     first = dt.date.fromisoformat(start[:10])
 
     def month(value: float | None) -> str:
-        if value is None:
-            return "never"
-        m = first.month - 1 + int(value)
-        return f"{first.year + m // 12}-{m % 12 + 1:02d}"
+        return "never" if value is None else f"{add_months(first, int(value)):%Y-%m}"
 
     keys = list(binding)
     names = keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]

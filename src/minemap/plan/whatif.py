@@ -20,9 +20,15 @@ from typing import Any
 import numpy as np
 
 from minemap.errors import ConfigError
-from minemap.plan.forecast import DEFAULT_HORIZON, Forecast, History, run_forecast
+from minemap.plan.forecast import (
+    DEFAULT_HORIZON,
+    Forecast,
+    History,
+    context_instance,
+    run_forecast,
+)
 from minemap.plan.inputs import PlanContext
-from minemap.plan.model import FleetChange, Instance, apply_changes, build_instance
+from minemap.plan.model import FleetChange, apply_changes
 
 
 @dataclass
@@ -78,20 +84,6 @@ def budget_options(context: PlanContext, budget: float, months_running: float) -
     return options
 
 
-def _instance(
-    context: PlanContext, assets: Any, months: int, benefit: np.ndarray, history: History
-) -> Instance:
-    return build_instance(
-        context.hazards,
-        assets,
-        context.catalogue,
-        context.start,
-        months,
-        benefit=benefit,
-        history=history.release_history(),
-    )
-
-
 def run_whatif(
     context: PlanContext,
     options: list[Option],
@@ -106,7 +98,7 @@ def run_whatif(
 ) -> dict[str, Any]:
     """Baseline and every option side by side (the ``whatif.json`` content)."""
     cat = context.catalogue
-    base_inst = _instance(context, context.assets, horizon, benefit, history)
+    base_inst = context_instance(context, horizon, benefit, history)
     common: dict[str, Any] = {
         "history": history,
         "priorities": priorities,
@@ -125,7 +117,7 @@ def run_whatif(
     rows = []
     for option in options:
         assets = apply_changes(context.assets, option.changes, cat, context.start)
-        inst = _instance(context, assets, horizon, benefit, history)
+        inst = context_instance(context, horizon, benefit, history, assets=assets)
         f = run_forecast(inst, context.hazards, baseline=baseline, **common)
         p50 = _months(f, 0.5)
         saved = base_p50 - p50 if math.isfinite(base_p50) and math.isfinite(p50) else None
