@@ -134,15 +134,10 @@ def evaluate(ctx: DemoContext) -> None:
     ctx.outputs["capture curve"] = out / "capture.png"
 
 
-def _next_month(month: str) -> dt.date:
-    first = dt.datetime.strptime(month, "%Y-%m").date()
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-
-
 def prioritise_hazards(ctx: DemoContext) -> None:
     """The plan starts the month after the latest record; hazards ranked and explained."""
     from minemap.plan.forecast import context_history
-    from minemap.plan.inputs import load_context
+    from minemap.plan.inputs import add_months, load_context
     from minemap.plan.prioritise import prioritise_context, priority_scores
     from minemap.report.summary import Records, last_month
     from minemap.store import open_store
@@ -153,7 +148,8 @@ def prioritise_hazards(ctx: DemoContext) -> None:
     if month is None:
         msg = f"{ctx.scenario}: the scenario holds no dated record to report on"
         raise click.ClickException(msg)
-    context = load_context(str(ctx.db), ctx.map_dir, start=_next_month(month))
+    start = add_months(dt.date.fromisoformat(f"{month}-01"), 1)
+    context = load_context(str(ctx.db), ctx.map_dir, start=start)
     priorities = prioritise_context(context)
     ctx.plan_dir.mkdir(parents=True, exist_ok=True)
     priorities.table.to_csv(ctx.plan_dir / "priorities.csv", index=False)
