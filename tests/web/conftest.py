@@ -57,30 +57,13 @@ def _free_port() -> int:
 
 def _prepare(scenario_dir: Path, folder: Path) -> str:
     db = str(folder / "store.gpkg")
+    plan_args = ["--db", db, "--map", str(folder / "map"), "--out", str(folder / "plan")]
     steps = [
         ["db", "init", "--db", db],
         ["import", "scenario", str(scenario_dir), "--db", db],
         ["hazard-map", "build", "--db", db, "--out", str(folder / "map"), "--cell", "100"],
-        [
-            "plan",
-            "schedule",
-            "--db",
-            db,
-            "--map",
-            str(folder / "map"),
-            "--out",
-            str(folder / "plan"),
-        ],
-        [
-            "plan",
-            "forecast",
-            "--db",
-            db,
-            "--map",
-            str(folder / "map"),
-            "--out",
-            str(folder / "plan"),
-        ],
+        ["plan", "schedule", *plan_args],
+        ["plan", "forecast", *plan_args],
     ]
     for args in steps:
         assert main(args) == 0, f"minemap {' '.join(args)} failed"
